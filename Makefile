@@ -1,0 +1,49 @@
+# Two commands: `make run` serves the console and the API, `make test` checks everything.
+# Both install what is missing first (`make setup`) and skip what is already there.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# cargo-leptos compiles debug builds with this flag; giving it to clippy and the tests too lets
+# them share one build of the dependencies instead of compiling everything twice.
+HOST_RUSTFLAGS := --cfg erase_components
+WASM_TARGET := wasm32-unknown-unknown
+
+.PHONY: help setup run build site test fmt-check lint rust-tests e2e clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## Install the toolchain pieces that are missing (idempotent)
+	@scripts/setup.sh
+
+run: setup build ## Build the release binary and site, then serve on http://127.0.0.1:3000
+	./target/release/ai-gateway serve
+
+build: setup ## Release build: target/release/ai-gateway and target/site
+	cargo leptos build --release
+
+site: ## Debug build of the server and the hydrated site (what the browser tests use)
+	cargo leptos build
+
+test: setup fmt-check lint rust-tests site e2e ## Formatting, clippy, Rust tests (SQLite + PostgreSQL), wasm build, browser tests
+	@echo "make test: all checks passed"
+
+fmt-check:
+	cargo fmt --all -- --check
+
+lint:
+	RUSTFLAGS="$(HOST_RUSTFLAGS)" cargo clippy --all-targets -- -D warnings
+	RUSTFLAGS="$(HOST_RUSTFLAGS)" cargo clippy -p frontend --target $(WASM_TARGET) -- -D warnings
+
+rust-tests:
+	@scripts/rust-tests.sh
+
+e2e:
+	cd end2end && npx playwright test
+
+
+clean: ## Remove build output and the local database
+	cargo clean
+	rm -rf data node_modules end2end/node_modules end2end/test-results

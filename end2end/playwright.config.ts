@@ -1,0 +1,50 @@
+// Playwright setup: Debian's Chromium (never a downloaded browser) against the debug build of the
+// server, started here on its own port with a throwaway SQLite database.
+import { defineConfig } from '@playwright/test';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const port = Number(process.env.E2E_PORT ?? 3107);
+const database = path.join(os.tmpdir(), `ai-gateway-e2e-${process.pid}-${Date.now()}.db`);
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `${process.env.AI_GATEWAY_BIN ?? '../target/debug/ai-gateway'} serve`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      AI_GATEWAY_LISTEN: `127.0.0.1:${port}`,
+      AI_GATEWAY_DATABASE_URL: `sqlite:${database}`,
+      AI_GATEWAY_SITE_ROOT: '../target/site',
+      AI_GATEWAY_LOG: 'warn',
+      OPENROUTER_API_KEY: '',
+    },
+  },
+});

@@ -1,0 +1,127 @@
+//! Fresh, isolated databases for the test suites of this crate and of the server (feature
+//! `test-support`): a temporary SQLite file, or a new PostgreSQL database per test.
+
+#![expect(
+    clippy::expect_used,
+    reason = "test fixtures: a database that cannot be created must fail the test loudly"
+)]
+
+use std::path::PathBuf;
+
+use sqlx::{Connection, Executor};
+
+/// The PostgreSQL server tests create their databases on, e.g.
+/// `postgres://postgres@127.0.0.1:5432/test`. Unset means the PostgreSQL suite is skipped.
+pub const POSTGRES_URL_VAR: &str = "AI_GATEWAY_TEST_POSTGRES_URL";
+
+/// A database that exists only for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    url: String,
+    place: Place,
+}
+
+#[derive(Debug)]
+enum Place {
+    SqliteFile(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A new SQLite file in the temporary folder.
+    pub fn sqlite() -> Self {
+        let path =
+            std::env::temp_dir().join(format!("ai-gateway-test-{}.db", uuid::Uuid::new_v4()));
+        Self {
+            url: format!("sqlite:{}", path.display()),
+            place: Place::SqliteFile(path),
+        }
+    }
+
+    /// A new database on the server named by [`POSTGRES_URL_VAR`], or `None` (with a note on
+    /// stderr) when the variable is unset.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+            eprintln!(
+                "skipped: {POSTGRES_URL_VAR} is not set, so this PostgreSQL test did not run"
+            );
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("ai_gateway_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::AnyConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={admin_url} is not reachable: {e}"));
+        // Identifiers cannot be bound as parameters; the name is generated above, never input.
+        admin
+            .execute(format!("create database {name}").as_str())
+            .await
+            .expect("creating a test database");
+        let url = with_database(&admin_url, &name);
+        Some(Self {
+            url,
+            place: Place::Postgres { admin_url, name },
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Removes the database, even while connections to it are open (they are terminated), which
+    /// is also how tests make a database unreachable.
+    pub async fn destroy(&self) {
+        match &self.place {
+            Place::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Place::Postgres { admin_url, name } => {
+                let mut admin = sqlx::AnyConnection::connect(admin_url)
+                    .await
+                    .expect("reconnecting to drop a test database");
+                admin
+                    .execute(format!("drop database if exists {name} with (force)").as_str())
+                    .await
+                    .expect("dropping a test database");
+            }
+        }
+    }
+}
+
+/// `postgres://user@host:port/old?query` → `postgres://user@host:port/<name>?query`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_name_replaces_the_path_and_keeps_the_query() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/test?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, skipping every piece that is already in place:
+# the wasm32 target, cargo-leptos and the matching wasm-bindgen CLI, the npm packages (Tailwind,
+# wasm-opt, Playwright) from the committed lockfiles, and Debian's Chromium for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+# The CLI must equal the wasm-bindgen crate in Cargo.lock exactly, or the wasm cannot be bound.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
+
+say() { printf 'setup: %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else say "need root to run: $*"; exit 1
+  fi
+}
+
+# --- Rust ----------------------------------------------------------------------------------
+sysroot=$(rustc --print sysroot)
+if ls "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib"/libstd-*.rlib >/dev/null 2>&1; then
+  say "wasm32 target present"
+else
+  say "adding the wasm32 target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# cargo install builds from source; these profile overrides trade a little tool speed for a
+# shorter install (the tools only orchestrate the build).
+fast_install() {
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --quiet "$@"
+}
+pids=()
+if cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
+  say "cargo-leptos ${CARGO_LEPTOS_VERSION} present"
+else
+  # Newer releases need a newer rustc than 1.95; --locked keeps its tested dependency set.
+  say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 20 minutes on 2 cores)"
+  fast_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked &
+  pids+=($!)
+fi
+if wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
+  say "wasm-bindgen ${WASM_BINDGEN_VERSION} present"
+else
+  # Not --locked: its lock names crate versions newer than some registries carry.
+  say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION} (about 8 minutes on 2 cores)"
+  fast_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force &
+  pids+=($!)
+fi
+for pid in "${pids[@]}"; do wait "$pid"; done
+
+# --- npm -----------------------------------------------------------------------------------
+npm_ci() {
+  local dir=$1
+  if [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    say "npm packages in ${dir} present"
+  else
+    say "installing npm packages in ${dir}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+npm_ci .
+npm_ci end2end
+
+# --- Chromium ------------------------------------------------------------------------------
+if command -v chromium >/dev/null; then
+  say "chromium present"
+else
+  say "installing Debian's chromium"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+fi

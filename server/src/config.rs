@@ -1,0 +1,212 @@
+//! Configuration: built-in defaults, overridden by an optional TOML file, overridden by
+//! environment variables. Every setting and its variable is listed in the README.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/ai-gateway.db";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+pub const DEFAULT_OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
+
+/// The running server's settings, after defaults, file and environment are combined.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// Where the compiled console (wasm, js, css, static assets) lives.
+    pub site_root: PathBuf,
+    pub log_format: LogFormat,
+    pub openrouter: OpenRouterConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenRouterConfig {
+    /// `None` runs the deployment in demo mode.
+    pub api_key: Option<Secret>,
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// A value that must never appear in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The optional TOML file; every key may be left out. Unknown keys are an error so that a typo
+/// does not silently fall back to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    site_root: Option<PathBuf>,
+    log_format: Option<LogFormat>,
+    #[serde(default)]
+    openrouter: FileOpenRouter,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOpenRouter {
+    api_key: Option<String>,
+    base_url: Option<String>,
+}
+
+impl Config {
+    /// Reads the process environment (and `file`, when given).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        Self::from_sources(file, |name| std::env::var(name).ok())
+    }
+
+    /// Combines defaults, `file` and the variables `env` returns; `env` stands in for the
+    /// process environment so that tests need not mutate it.
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("parsing the config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+
+        let listen = env("AI_GATEWAY_LISTEN")
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen
+            .parse()
+            .with_context(|| format!("AI_GATEWAY_LISTEN {listen:?} is not a host:port address"))?;
+        let log_format = match env("AI_GATEWAY_LOG_FORMAT") {
+            Some(v) => match v.as_str() {
+                "json" => LogFormat::Json,
+                "pretty" => LogFormat::Pretty,
+                other => anyhow::bail!("AI_GATEWAY_LOG_FORMAT {other:?} must be json or pretty"),
+            },
+            None => file.log_format.unwrap_or(LogFormat::Json),
+        };
+        Ok(Self {
+            listen,
+            database_url: env("AI_GATEWAY_DATABASE_URL")
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            site_root: env("AI_GATEWAY_SITE_ROOT")
+                .map(PathBuf::from)
+                .or(file.site_root)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_SITE_ROOT)),
+            log_format,
+            openrouter: OpenRouterConfig {
+                api_key: env("OPENROUTER_API_KEY")
+                    .or(file.openrouter.api_key)
+                    .map(Secret),
+                base_url: env("OPENROUTER_BASE_URL")
+                    .or(file.openrouter.base_url)
+                    .unwrap_or_else(|| DEFAULT_OPENROUTER_BASE_URL.to_owned()),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_configured() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.openrouter.base_url, DEFAULT_OPENROUTER_BASE_URL);
+        assert!(config.openrouter.api_key.is_none());
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut file = tempfile();
+        writeln!(
+            file.1,
+            "listen = \"0.0.0.0:8080\"\ndatabase_url = \"sqlite:x.db\"\n[openrouter]\napi_key = \"from-file\""
+        )
+        .unwrap();
+        let config = Config::from_sources(
+            Some(&file.0),
+            env(&[
+                ("AI_GATEWAY_DATABASE_URL", "postgres://u@h/db"),
+                ("OPENROUTER_API_KEY", ""),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(config.database_url, "postgres://u@h/db");
+        // An empty variable counts as unset, so the file's key stays in force.
+        assert_eq!(config.openrouter.api_key.unwrap().expose(), "from-file");
+        std::fs::remove_file(file.0).unwrap();
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_addresses_are_errors() {
+        let mut file = tempfile();
+        writeln!(file.1, "lisen = \"0.0.0.0:8080\"").unwrap();
+        let err = Config::from_sources(Some(&file.0), env(&[])).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("unknown field `lisen`"),
+            "{err:#}"
+        );
+        std::fs::remove_file(file.0).unwrap();
+
+        let err = Config::from_sources(None, env(&[("AI_GATEWAY_LISTEN", "nowhere")])).unwrap_err();
+        assert!(err.to_string().contains("AI_GATEWAY_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn the_api_key_never_shows_in_debug_output() {
+        let config =
+            Config::from_sources(None, env(&[("OPENROUTER_API_KEY", "sk-or-v1-abc")])).unwrap();
+        assert!(!format!("{config:?}").contains("sk-or-v1-abc"));
+    }
+
+    fn tempfile() -> (PathBuf, std::fs::File) {
+        let path =
+            std::env::temp_dir().join(format!("ai-gateway-config-{}.toml", uuid::Uuid::new_v4()));
+        let file = std::fs::File::create(&path).unwrap();
+        (path, file)
+    }
+}

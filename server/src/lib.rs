@@ -1,0 +1,12 @@
+//! The `ai-gateway` server as a library: configuration, command line, startup and the HTTP
+//! routers, so integration tests start exactly what the binary starts.
+
+pub mod cli;
+pub mod config;
+mod logging;
+mod routes;
+mod startup;
+
+pub use config::Config;
+pub use logging::init_logging;
+pub use startup::Application;

@@ -1,0 +1,67 @@
+//! The one place where the HTTP surface is assembled: route tables, shared state and layers.
+
+mod health;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::get;
+use gateway::Gateway;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// What every handler can extract.
+#[derive(Clone, FromRef)]
+pub(crate) struct AppState {
+    pub gateway: Gateway,
+    pub leptos_options: LeptosOptions,
+}
+
+pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions) -> Router {
+    let state = AppState {
+        gateway: gateway.clone(),
+        leptos_options,
+    };
+    let console_routes = generate_route_list(app::App);
+    let shell_options = state.leptos_options.clone();
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            console_routes,
+            move || provide_context(gateway.clone()),
+            move || app::shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id,
+                    )
+                })
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

@@ -1,0 +1,109 @@
+//! Building and running the server: database, router, listener, graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use gateway::{Gateway, GatewayConfig};
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::cli::redact_url;
+use crate::config::Config;
+use crate::routes;
+
+/// A bound, migrated, ready-to-serve server. Tests build it on port 0 and read [`Self::port`].
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    gateway: Gateway,
+    address: SocketAddr,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let gateway = Gateway::new(gateway_config(&config))
+            .await
+            .with_context(|| {
+                format!("opening the database {}", redact_url(&config.database_url))
+            })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name(app::SITE_NAME)
+            .site_root(config.site_root.to_string_lossy().as_ref())
+            .site_addr(address)
+            .build();
+        let router = routes::router(gateway.clone(), leptos_options);
+        tracing::info!(
+            %address,
+            database = %redact_url(&config.database_url),
+            demo_mode = config.openrouter.api_key.is_none(),
+            "ai-gateway ready"
+        );
+        Ok(Self {
+            listener,
+            router,
+            gateway,
+            address,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.gateway.close().await;
+        tracing::info!("ai-gateway stopped");
+        Ok(())
+    }
+}
+
+pub(crate) fn gateway_config(config: &Config) -> GatewayConfig {
+    GatewayConfig {
+        database_url: config.database_url.clone(),
+        has_openrouter_key: config.openrouter.api_key.is_some(),
+    }
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM (container stop).
+pub(crate) async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,29 @@
+//! The console is rendered on the server: its HTML carries the content before any script runs.
+
+use reqwest::StatusCode;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_home_page_is_server_rendered_with_its_hydration_scripts() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("AI Gateway"), "{html}");
+    assert!(html.contains("Check status"), "{html}");
+    assert!(
+        html.contains("/pkg/ai-gateway.js"),
+        "hydration script missing: {html}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unknown_console_path_gets_a_404_page() {
+    let app = spawn_app().await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+    app.shutdown().await;
+}

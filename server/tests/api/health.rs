@@ -1,0 +1,56 @@
+//! `/healthz` and `/readyz`.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{spawn_app, spawn_app_on_postgres};
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let app = spawn_app().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn readyz_answers_ok_when_the_database_is_reachable() {
+    let app = spawn_app().await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["status"],
+        "ready"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn readyz_answers_503_when_the_database_goes_away_and_healthz_stays_ok() {
+    let Some(app) = spawn_app_on_postgres().await else {
+        return;
+    };
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+
+    app.database.destroy().await;
+
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn responses_carry_a_request_id() {
+    let app = spawn_app().await;
+    let response = app.get("/healthz").await;
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id header");
+    assert_eq!(id.to_str().unwrap().len(), 36);
+    app.shutdown().await;
+}

@@ -1,0 +1,279 @@
+//! The deterministic completion (answer text, tokens, usage, cost) and the JSON fields every
+//! response shares.
+
+use std::{
+    sync::{
+        LazyLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use serde_json::{Map, Value, json};
+
+use crate::catalog::{self, Money, Pricing};
+
+/// How many words of the user's last message the answer echoes.
+const ECHOED_WORDS: usize = 40;
+/// The simulated tokenizer: one token per this many characters, rounded up.
+const CHARS_PER_TOKEN: u64 = 4;
+
+/// Tokens in `text` under the simulator's tokenizer.
+pub(crate) fn count_tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(CHARS_PER_TOKEN)
+}
+
+/// Why a completion ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Finish {
+    Stop,
+    Length,
+    /// The provider failed after part of the answer was sent.
+    Error,
+}
+
+impl Finish {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Stop => "stop",
+            Self::Length => "length",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Token counts and what they cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub(crate) prompt_tokens: u64,
+    pub(crate) completion_tokens: u64,
+    pricing: Pricing,
+}
+
+impl Usage {
+    pub(crate) fn zero() -> Self {
+        let free = Money::default();
+        Self {
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            pricing: Pricing {
+                prompt: free,
+                completion: free,
+            },
+        }
+    }
+
+    fn prompt_cost(self) -> Money {
+        self.pricing.prompt.times(self.prompt_tokens)
+    }
+
+    fn completion_cost(self) -> Money {
+        self.pricing.completion.times(self.completion_tokens)
+    }
+
+    pub(crate) fn cost(self) -> Money {
+        self.prompt_cost() + self.completion_cost()
+    }
+
+    /// The `usage` object of responses and usage chunks.
+    pub(crate) fn to_json(self) -> Value {
+        let cost = self.cost().usd();
+        json!({
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+            "cost": cost,
+            "is_byok": false,
+            "prompt_tokens_details": {
+                "cached_tokens": 0, "cache_write_tokens": 0, "audio_tokens": 0, "video_tokens": 0
+            },
+            "cost_details": {
+                "upstream_inference_cost": cost,
+                "upstream_inference_prompt_cost": self.prompt_cost().usd(),
+                "upstream_inference_completions_cost": self.completion_cost().usd()
+            },
+            "completion_tokens_details": {
+                "reasoning_tokens": 0, "image_tokens": 0, "audio_tokens": 0
+            }
+        })
+    }
+}
+
+/// The simulated model's reply to one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Answer {
+    pub(crate) text: String,
+    pub(crate) finish: Finish,
+    pub(crate) usage: Usage,
+}
+
+impl Answer {
+    /// `"Simulated answer from <model>: "` plus the start of the user's last message, cut to
+    /// `token_limit` tokens when that is smaller.
+    pub(crate) fn new(
+        model: &str,
+        pricing: Pricing,
+        prompt_tokens: u64,
+        last_user_text: &str,
+        token_limit: Option<u64>,
+    ) -> Self {
+        let words: Vec<&str> = last_user_text
+            .split_whitespace()
+            .take(ECHOED_WORDS)
+            .collect();
+        let echo = if words.is_empty() {
+            "(nothing to echo)".to_owned()
+        } else {
+            words.join(" ")
+        };
+        let full = format!("Simulated answer from {model}: {echo}");
+        let (text, finish) = match token_limit {
+            Some(limit) if count_tokens(&full) > limit => {
+                let chars =
+                    usize::try_from(limit.saturating_mul(CHARS_PER_TOKEN)).unwrap_or(usize::MAX);
+                (full.chars().take(chars).collect(), Finish::Length)
+            }
+            _ => (full, Finish::Stop),
+        };
+        let usage = Usage {
+            prompt_tokens,
+            completion_tokens: count_tokens(&text),
+            pricing,
+        };
+        Self {
+            text,
+            finish,
+            usage,
+        }
+    }
+
+    /// The pieces a stream sends as deltas: word by word, each with its trailing space, so that
+    /// they concatenate to exactly `text`.
+    pub(crate) fn pieces(&self) -> Vec<&str> {
+        self.text.split_inclusive(' ').collect()
+    }
+
+    /// How many pieces go out before a fault breaks the answer off.
+    pub(crate) fn interrupted_after(&self) -> usize {
+        self.pieces().len() / 2
+    }
+
+    /// The part of the answer sent before a provider failure, billed for what was sent.
+    pub(crate) fn interrupted(&self) -> Self {
+        let text: String = self.pieces()[..self.interrupted_after()].concat();
+        let usage = Usage {
+            completion_tokens: count_tokens(&text),
+            ..self.usage
+        };
+        Self {
+            text,
+            finish: Finish::Error,
+            usage,
+        }
+    }
+}
+
+/// The fields that identify one generation in every response and chunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ResponseMeta {
+    pub(crate) id: String,
+    pub(crate) created: u64,
+    pub(crate) model: String,
+    pub(crate) provider: String,
+}
+
+impl ResponseMeta {
+    pub(crate) fn new(model: &str) -> Self {
+        let created = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|since| since.as_secs())
+            .unwrap_or_default();
+        Self {
+            id: generation_id(created),
+            created,
+            model: model.to_owned(),
+            provider: catalog::provider_name(model),
+        }
+    }
+
+    /// `id`, `object`, `created`, `model` and `provider`, to which a body adds its own fields.
+    pub(crate) fn envelope(&self, object: &str) -> Map<String, Value> {
+        let mut fields = Map::new();
+        fields.insert("id".into(), self.id.clone().into());
+        fields.insert("object".into(), object.into());
+        fields.insert("created".into(), self.created.into());
+        fields.insert("model".into(), self.model.clone().into());
+        fields.insert("provider".into(), self.provider.clone().into());
+        fields
+    }
+}
+
+/// The `error` OpenRouter attaches when a provider fails after output has started.
+pub(crate) fn provider_failure() -> Value {
+    json!({
+        "code": 502,
+        "message": "Provider returned error",
+        "metadata": {"error_type": "provider_unavailable"}
+    })
+}
+
+/// A non-streamed choice carrying the assistant's `content` (a string, or null when it failed).
+pub(crate) fn message_choice(content: Value, finish_reason: Option<&str>) -> Value {
+    json!({
+        "index": 0,
+        "logprobs": null,
+        "finish_reason": finish_reason,
+        "native_finish_reason": finish_reason,
+        "message": {"role": "assistant", "content": content, "refusal": null, "reasoning": null}
+    })
+}
+
+/// The non-streamed `chat.completion` body.
+pub(crate) fn completion_body(meta: &ResponseMeta, answer: &Answer) -> Value {
+    let mut choice = message_choice(answer.text.as_str().into(), Some(answer.finish.as_str()));
+    if answer.finish == Finish::Error
+        && let Some(choice) = choice.as_object_mut()
+    {
+        choice.insert("error".into(), provider_failure());
+    }
+    let mut body = meta.envelope("chat.completion");
+    body.insert("system_fingerprint".into(), Value::Null);
+    body.insert("choices".into(), Value::Array(vec![choice]));
+    body.insert("usage".into(), answer.usage.to_json());
+    Value::Object(body)
+}
+
+const ID_ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `gen-<unix seconds>-<20 alphanumerics>`, unique within the process.
+fn generation_id(created: u64) -> String {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    // The seed makes ids differ between runs; the sequence makes them differ within one.
+    static SEED: LazyLock<u64> = LazyLock::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|since| since.as_nanos() as u64)
+            .unwrap_or_default()
+    });
+    // Mixing is a bijection, so distinct sequence numbers give distinct first 11 characters.
+    let unique = mix(SEQUENCE.fetch_add(1, Ordering::Relaxed).wrapping_add(*SEED));
+    let mut id = format!("gen-{created}-");
+    push_base62(&mut id, unique, 11);
+    push_base62(&mut id, mix(unique), 9);
+    id
+}
+
+/// The splitmix64 finalizer.
+fn mix(value: u64) -> u64 {
+    let mut z = value.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn push_base62(out: &mut String, mut value: u64, digits: usize) {
+    for _ in 0..digits {
+        out.push(char::from(ID_ALPHABET[(value % 62) as usize]));
+        value /= 62;
+    }
+}
