@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-const CATALOG_JSON: &str = include_str!("../data/models.json");
+const CATALOG_JSON: &str = include_str!("../../gateway/data/openrouter-models.json");
 
 /// Atto-dollars (1e-18 USD) per dollar: fine enough for every catalog price, so that costs add up
 /// exactly.

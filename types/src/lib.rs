@@ -1,6 +1,16 @@
 //! Serde types shared by the gateway core, the server and the console; nothing here may need a
 //! runtime, a database or the network, because this crate also compiles to wasm.
 
+mod catalog;
+mod errors;
+mod integration;
+mod prompt;
+
+pub use catalog::{CachingMode, ModelInfo, ModelPricing};
+pub use errors::FieldErrors;
+pub use integration::*;
+pub use prompt::{PromptVariable, VariableType};
+
 use serde::{Deserialize, Serialize};
 
 /// Which database engine a deployment runs on.
@@ -41,5 +51,14 @@ mod tests {
             "\"postgres\""
         );
         assert_eq!(Engine::Sqlite.label(), "SQLite");
+    }
+
+    #[test]
+    fn field_errors_summarise_in_field_order() {
+        let mut errors = FieldErrors::new();
+        errors.add("b", "second");
+        errors.add("a", "first");
+        assert_eq!(errors.summary(), "a: first; b: second");
+        assert_eq!(serde_json::to_value(&errors).unwrap()["a"][0], "first");
     }
 }
