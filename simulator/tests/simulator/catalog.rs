@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::helpers::spawn;
 
-const BUNDLED_CATALOG: &str = include_str!("../../data/models.json");
+const BUNDLED_CATALOG: &str = include_str!("../../../gateway/data/openrouter-models.json");
 
 #[tokio::test]
 async fn models_endpoint_serves_the_400_model_catalog_without_auth() {
