@@ -1,5 +1,6 @@
 //! The command line: `ai-gateway [--config FILE] <serve|migrate|simulate-openrouter>`.
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +32,9 @@ pub enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Delete expired and closed conversations with their messages, then exit (`serve` also
+    /// does this every ten minutes).
+    PruneConversations,
     /// Serve a local stand-in for the OpenRouter API (for demos, tests and benchmarks).
     SimulateOpenrouter {
         #[arg(long, default_value_t = 4010)]
@@ -53,11 +57,25 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => Application::build(config).await?.run_until_stopped().await,
             Command::Migrate => {
-                let gateway = gateway::Gateway::new(crate::startup::gateway_config(&config))
+                let gateway = gateway::Gateway::new(crate::startup::gateway_config(&config, None))
                     .await
                     .context("migrating the database")?;
                 gateway.close().await;
                 tracing::info!(database = %redact_url(&config.database_url), "database schema is up to date");
+                Ok(())
+            }
+            Command::PruneConversations => {
+                let gateway = gateway::Gateway::new(crate::startup::gateway_config(&config, None))
+                    .await
+                    .context("opening the database")?;
+                let pruned =
+                    gateway::conversations::prune(gateway.store(), gateway::now_ms()).await;
+                gateway.close().await;
+                let pruned = pruned.context("pruning conversations")?;
+                writeln!(
+                    std::io::stdout(),
+                    "Pruned {pruned} expired or closed conversation(s)."
+                )?;
                 Ok(())
             }
             Command::SimulateOpenrouter {
@@ -121,7 +139,12 @@ mod tests {
         let help = <Cli as clap::CommandFactory>::command()
             .render_help()
             .to_string();
-        for sub in ["serve", "migrate", "simulate-openrouter"] {
+        for sub in [
+            "serve",
+            "migrate",
+            "prune-conversations",
+            "simulate-openrouter",
+        ] {
             assert!(help.contains(sub), "{sub} missing from:\n{help}");
         }
     }

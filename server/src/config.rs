@@ -21,6 +21,8 @@ pub struct Config {
     /// Where the compiled console (wasm, js, css, static assets) lives.
     pub site_root: PathBuf,
     pub log_format: LogFormat,
+    /// Where users reach this deployment (sent to OpenRouter as the app's referer); optional.
+    pub public_url: Option<String>,
     pub openrouter: OpenRouterConfig,
 }
 
@@ -63,6 +65,7 @@ struct FileConfig {
     database_url: Option<String>,
     site_root: Option<PathBuf>,
     log_format: Option<LogFormat>,
+    public_url: Option<String>,
     #[serde(default)]
     openrouter: FileOpenRouter,
 }
@@ -121,6 +124,7 @@ impl Config {
                 .or(file.site_root)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_SITE_ROOT)),
             log_format,
+            public_url: env("AI_GATEWAY_PUBLIC_URL").or(file.public_url),
             openrouter: OpenRouterConfig {
                 api_key: env("OPENROUTER_API_KEY")
                     .or(file.openrouter.api_key)

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use gateway::{Gateway, GatewayConfig};
 use leptos::config::LeptosOptions;
+use openrouter_simulator::{RunningSimulator, SimulatorConfig};
 use tokio::net::TcpListener;
 
 use crate::cli::redact_url;
@@ -18,11 +19,21 @@ pub struct Application {
     router: axum::Router,
     gateway: Gateway,
     address: SocketAddr,
+    /// Demo mode's stand-in for OpenRouter, served in-process.
+    simulator: Option<RunningSimulator>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let gateway = Gateway::new(gateway_config(&config))
+        let simulator = match config.openrouter.api_key {
+            Some(_) => None,
+            None => Some(
+                RunningSimulator::start(([127, 0, 0, 1], 0).into(), SimulatorConfig::default())
+                    .await
+                    .context("starting the demo-mode OpenRouter simulator")?,
+            ),
+        };
+        let gateway = Gateway::new(gateway_config(&config, simulator.as_ref()))
             .await
             .with_context(|| {
                 format!("opening the database {}", redact_url(&config.database_url))
@@ -40,7 +51,7 @@ impl Application {
         tracing::info!(
             %address,
             database = %redact_url(&config.database_url),
-            demo_mode = config.openrouter.api_key.is_none(),
+            demo_mode = simulator.is_some(),
             "ai-gateway ready"
         );
         Ok(Self {
@@ -48,6 +59,7 @@ impl Application {
             router,
             gateway,
             address,
+            simulator,
         })
     }
 
@@ -70,16 +82,35 @@ impl Application {
             .await
             .context("serving HTTP")?;
         self.gateway.close().await;
+        if let Some(simulator) = self.simulator {
+            simulator.stop().await;
+        }
         tracing::info!("ai-gateway stopped");
         Ok(())
     }
 }
 
-pub(crate) fn gateway_config(config: &Config) -> GatewayConfig {
-    GatewayConfig {
-        database_url: config.database_url.clone(),
-        has_openrouter_key: config.openrouter.api_key.is_some(),
-    }
+/// The core's configuration; without an OpenRouter key, `demo` is the simulator to call instead.
+pub(crate) fn gateway_config(config: &Config, demo: Option<&RunningSimulator>) -> GatewayConfig {
+    let mut gateway = match demo {
+        Some(simulator) => {
+            let mut gateway = GatewayConfig::new(&config.database_url, simulator.base_url());
+            gateway.openrouter_api_key = Some("demo".to_owned());
+            gateway.demo_mode = true;
+            gateway
+        }
+        None => {
+            let mut gateway = GatewayConfig::new(&config.database_url, &config.openrouter.base_url);
+            gateway.openrouter_api_key = config
+                .openrouter
+                .api_key
+                .as_ref()
+                .map(|k| k.expose().to_owned());
+            gateway
+        }
+    };
+    gateway.app_url = config.public_url.clone();
+    gateway
 }
 
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM (container stop).

@@ -31,6 +31,7 @@ pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
         database_url: database.url().to_owned(),
         site_root: PathBuf::from("target/site"),
         log_format: LogFormat::Json,
+        public_url: None,
         openrouter: OpenRouterConfig {
             api_key: None,
             base_url: "http://127.0.0.1:9/api/v1".into(),
