@@ -1,8 +1,38 @@
 //! The core's error type: what went wrong in domain terms, with no HTTP status attached.
 
+use gateway_types::{FieldErrors, NanoUsd};
+
 /// Everything the core can fail with. Surfaces map variants to their own status codes.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The thing asked for does not exist (or may not be seen by this caller).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Input broke a rule; the messages are keyed by field.
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// Input clashes with stored state (a taken slug, a turn already in progress).
+    #[error("conflict: {0}")]
+    Conflict(FieldErrors),
+    #[error("rate limit of {limit}/min exceeded for integration '{slug}'")]
+    RateLimited {
+        slug: String,
+        limit: u32,
+        retry_after_secs: u64,
+    },
+    #[error(
+        "daily cost limit of ${:.2} reached for integration '{slug}' (spent ${:.4})",
+        cap.as_usd(),
+        spent.as_usd()
+    )]
+    BudgetExceeded {
+        slug: String,
+        spent: NanoUsd,
+        cap: NanoUsd,
+    },
+    /// OpenRouter failed, timed out or answered something unusable.
+    #[error("upstream: {0}")]
+    Upstream(crate::upstream::UpstreamError),
     #[error("{context}: {source}")]
     Store {
         context: &'static str,
@@ -15,6 +45,20 @@ pub enum Error {
     UnsupportedDatabase(String),
     #[error("preparing the database file: {0}")]
     DatabaseFile(#[source] std::io::Error),
+    /// Stored data the core wrote itself could not be read back (a bug or manual tampering).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(FieldErrors::single(field, message))
+    }
+
+    /// A unique-constraint violation reported by either engine.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Store { source: sqlx::Error::Database(e), .. } if e.is_unique_violation())
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -28,4 +72,17 @@ impl<T> StoreContext<T> for Result<T, sqlx::Error> {
     fn context(self, context: &'static str) -> Result<T> {
         self.map_err(|source| Error::Store { context, source })
     }
+}
+
+/// Decodes a JSON column the core wrote itself.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    text: &str,
+) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt(format!("{column}: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Serialising plain data types to a string cannot fail; fall back to null just in case.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }

@@ -1,26 +1,82 @@
 //! The AI Gateway core: the one handle (`Gateway`) every surface holds, and the domain modules
 //! behind it. Nothing in this crate knows about HTTP frameworks or the console.
 
+pub mod builder;
+pub mod catalog;
+pub mod conversations;
 mod error;
+pub mod integrations;
+pub mod invoke;
+pub mod limits;
+pub mod payload;
+pub mod prompts;
 pub mod settings;
+pub mod snapshot;
 pub mod store;
+pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod upstream;
+pub mod versions;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use error::{Error, Result};
 pub use gateway_types as types;
-use gateway_types::SystemStatus;
+use gateway_types::{Integration, IntegrationFields, SystemStatus, Version, VersionDraft};
+pub use invoke::{Caller, CallerKind, InvokeRequest, InvokeResult};
+pub use settings::Settings;
 pub use store::Store;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::catalog::Catalog;
+use crate::limits::Limits;
+use crate::snapshot::{Snapshot, SnapshotCell};
+use crate::telemetry::Telemetry;
+use crate::upstream::{Upstream, UpstreamConfig};
 
 /// What the core needs to start; the server maps its own configuration onto this.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     pub database_url: String,
-    /// Whether an OpenRouter key is configured; without one the deployment runs in demo mode.
-    pub has_openrouter_key: bool,
+    pub openrouter_base_url: String,
+    pub openrouter_api_key: Option<String>,
+    /// Answers come from the built-in simulator; the console says so.
+    pub demo_mode: bool,
+    /// Sent as `X-Title` / `HTTP-Referer` for attribution on OpenRouter.
+    pub app_title: Option<String>,
+    pub app_url: Option<String>,
+    /// Default deadline of one call, retries included.
+    pub request_timeout: Duration,
+    /// Upper bound on `max_tokens`, whoever sets it.
+    pub max_tokens_ceiling: u32,
+    /// Worst-case cost assumed for a call whose model has no known price.
+    pub unknown_price_estimate: gateway_types::NanoUsd,
+    /// How long a fetched model catalog stays fresh.
+    pub catalog_ttl: Duration,
+    /// Settings in force until an admin changes them.
+    pub settings: Settings,
+}
+
+impl GatewayConfig {
+    /// Sensible defaults for everything but the database and the upstream.
+    pub fn new(database_url: impl Into<String>, openrouter_base_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            openrouter_base_url: openrouter_base_url.into(),
+            openrouter_api_key: None,
+            demo_mode: false,
+            app_title: Some("AI Gateway".to_owned()),
+            app_url: None,
+            request_timeout: Duration::from_secs(60),
+            max_tokens_ceiling: 8192,
+            unknown_price_estimate: gateway_types::NanoUsd::from_usd(0.05),
+            catalog_ttl: Duration::from_secs(3600),
+            settings: Settings::default(),
+        }
+    }
 }
 
 /// The handle shared by the HTTP API, the console and the CLI. Cheap to clone.
@@ -31,25 +87,86 @@ pub struct Gateway {
 
 #[derive(Debug)]
 struct Inner {
+    config: GatewayConfig,
     store: Store,
-    demo_mode: bool,
+    snapshot: SnapshotCell,
+    limits: Limits,
+    telemetry: Telemetry,
+    upstream: Upstream,
+    catalog: Catalog,
+    stop: Arc<Notify>,
+    background: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Gateway {
-    /// Connects to the database and brings its schema up to date.
+    /// Connects to the database, brings its schema up to date, loads the configuration snapshot
+    /// and the model catalog, and starts the telemetry writer and the maintenance tasks.
     pub async fn new(config: GatewayConfig) -> Result<Self> {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
-        Ok(Self {
+        let mut upstream_config = UpstreamConfig::new(config.openrouter_base_url.clone());
+        upstream_config.api_key = config.openrouter_api_key.clone();
+        upstream_config.title = config.app_title.clone();
+        upstream_config.referer = config.app_url.clone();
+        upstream_config.request_timeout = config.request_timeout;
+        let upstream = Upstream::new(upstream_config)
+            .map_err(|e| Error::Corrupt(format!("building the HTTP client: {e}")))?;
+        let catalog = Catalog::new(
+            store.clone(),
+            upstream.http().clone(),
+            config.openrouter_base_url.clone(),
+            config.openrouter_api_key.clone(),
+            config.catalog_ttl,
+        );
+        catalog.load().await;
+        let snapshot = SnapshotCell::default();
+        snapshot.reload(&store, &config.settings).await?;
+        let limits = Limits::new(&store, now_ms()).await?;
+        let telemetry = Telemetry::start(store.clone());
+        let gateway = Self {
             inner: Arc::new(Inner {
+                config,
                 store,
-                demo_mode: !config.has_openrouter_key,
+                snapshot,
+                limits,
+                telemetry,
+                upstream,
+                catalog,
+                stop: Arc::new(Notify::new()),
+                background: std::sync::Mutex::new(Vec::new()),
             }),
-        })
+        };
+        gateway.spawn_maintenance();
+        Ok(gateway)
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.inner.telemetry
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub(crate) fn upstream(&self) -> &Upstream {
+        &self.inner.upstream
+    }
+
+    /// The configuration every call uses right now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.snapshot.get()
     }
 
     /// Whether the database answers right now; what readiness probes ask.
@@ -62,12 +179,189 @@ impl Gateway {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             engine: self.inner.store.engine(),
             database_reachable: self.is_ready().await,
-            demo_mode: self.inner.demo_mode,
+            demo_mode: self.inner.config.demo_mode,
         }
     }
 
-    /// Closes the database pool; called once on shutdown after the last request is done.
+    // --- configuration writes: each one ends with a fresh snapshot on this node and a new epoch
+    // for the others.
+
+    pub async fn create_integration(
+        &self,
+        fields: &IntegrationFields,
+        draft: &VersionDraft,
+        author: Option<&str>,
+    ) -> Result<(Integration, Version)> {
+        let created = integrations::create(self.store(), fields, draft, author, now_ms()).await?;
+        self.config_changed().await?;
+        Ok(created)
+    }
+
+    pub async fn update_integration(
+        &self,
+        id: i64,
+        fields: &IntegrationFields,
+        author: Option<&str>,
+    ) -> Result<Integration> {
+        let updated = integrations::update(self.store(), id, fields, author, now_ms()).await?;
+        self.config_changed().await?;
+        Ok(updated)
+    }
+
+    pub async fn set_integration_active(
+        &self,
+        id: i64,
+        active: bool,
+        author: Option<&str>,
+    ) -> Result<()> {
+        integrations::set_active(self.store(), id, active, author, now_ms()).await?;
+        self.config_changed().await
+    }
+
+    pub async fn delete_integrations(&self, ids: &[i64]) -> Result<u64> {
+        let deleted = integrations::delete(self.store(), ids, now_ms()).await?;
+        self.config_changed().await?;
+        Ok(deleted)
+    }
+
+    pub async fn save_version(
+        &self,
+        integration_id: i64,
+        draft: &VersionDraft,
+        author: Option<&str>,
+    ) -> Result<versions::Saved> {
+        let saved = versions::save(self.store(), integration_id, draft, author, now_ms()).await?;
+        if saved.minted {
+            self.config_changed().await?;
+        }
+        Ok(saved)
+    }
+
+    pub async fn activate_version(&self, integration_id: i64, version_id: i64) -> Result<Version> {
+        let version =
+            versions::activate(self.store(), integration_id, version_id, now_ms()).await?;
+        self.config_changed().await?;
+        Ok(version)
+    }
+
+    pub async fn save_settings(&self, settings: &Settings) -> Result<()> {
+        settings::save(self.store(), settings, now_ms()).await?;
+        self.config_changed().await
+    }
+
+    /// Marks the configuration as changed for every node and reloads it here.
+    async fn config_changed(&self) -> Result<()> {
+        let epoch = uuid::Uuid::new_v4().to_string();
+        settings::put(
+            self.store(),
+            settings::CONFIG_EPOCH,
+            &serde_json::Value::String(epoch).to_string(),
+            now_ms(),
+        )
+        .await?;
+        self.reload_snapshot().await
+    }
+
+    /// Rebuilds the in-memory configuration from the database.
+    pub async fn reload_snapshot(&self) -> Result<()> {
+        self.inner
+            .snapshot
+            .reload(self.store(), &self.inner.config.settings)
+            .await?;
+        Ok(())
+    }
+
+    /// What an integration has spent today (UTC), settled calls only.
+    pub async fn spent_today(&self, integration_id: i64) -> Result<gateway_types::NanoUsd> {
+        self.inner
+            .limits
+            .spent_today(integration_id, now_ms())
+            .await
+    }
+
+    // --- calls
+
+    /// Calls an integration by slug with its template variables, as an internal caller.
+    pub async fn invoke(
+        &self,
+        slug: &str,
+        args: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<InvokeResult> {
+        self.run(InvokeRequest::new(slug, args)).await
+    }
+
+    /// The full form of a call: extra messages, caller options and identity, deadline.
+    pub async fn run(&self, request: InvokeRequest) -> Result<InvokeResult> {
+        invoke::run(self, request).await
+    }
+
+    // --- lifecycle
+
+    fn spawn_maintenance(&self) {
+        let gateway = self.clone();
+        let stop = self.inner.stop.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            let mut ticks: u64 = 0;
+            loop {
+                tokio::select! {
+                    () = stop.notified() => break,
+                    _ = tick.tick() => {}
+                }
+                ticks += 1;
+                gateway.follow_other_nodes().await;
+                // Every ten minutes: drop finished threads and spent counters, refresh a stale catalog.
+                if ticks.is_multiple_of(1200) {
+                    gateway.housekeeping().await;
+                }
+            }
+        });
+        if let Ok(mut tasks) = self.inner.background.lock() {
+            tasks.push(task);
+        }
+    }
+
+    /// Reloads the snapshot when another node (or process) changed the configuration.
+    async fn follow_other_nodes(&self) {
+        match settings::get(self.store(), settings::CONFIG_EPOCH).await {
+            Ok(epoch) if epoch != self.snapshot().epoch => {
+                if let Err(e) = self.reload_snapshot().await {
+                    tracing::warn!(error = %e, "reloading the configuration failed; keeping the last one");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "checking for configuration changes failed"),
+        }
+    }
+
+    async fn housekeeping(&self) {
+        let now = now_ms();
+        match conversations::prune(self.store(), now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "pruned expired conversations"),
+            Err(e) => tracing::warn!(error = %e, "pruning conversations failed"),
+        }
+        if let Err(e) = self.inner.limits.prune(now).await {
+            tracing::warn!(error = %e, "pruning limit counters failed");
+        }
+        self.inner.catalog.refresh_if_stale().await;
+    }
+
+    /// Stops the background tasks, writes every queued telemetry row and closes the pool. Call
+    /// once, after the last request finished.
     pub async fn close(&self) {
+        // notify_one keeps the wake-up for a task that is busy right now, unlike notify_waiters.
+        self.inner.stop.notify_one();
+        let tasks = self
+            .inner
+            .background
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        for task in tasks {
+            let _ = task.await;
+        }
+        self.inner.telemetry.shutdown().await;
         self.inner.store.close().await;
     }
 }

@@ -81,6 +81,13 @@ impl Store {
     }
 }
 
+/// Reads a flag column: a boolean on PostgreSQL, an integer 0/1 on SQLite.
+pub(crate) fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<bool, _>(column)
+        .or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
+}
+
 fn engine_of(url: &str) -> Result<Engine> {
     if url.starts_with("sqlite:") {
         Ok(Engine::Sqlite)

@@ -1,0 +1,253 @@
+//! "Draft with AI": a helper model turns an admin's description of a use case into a prompt
+//! template and its variables. Nothing is saved; the console fills its form with the draft. The
+//! helper call is recorded and billed like any other call.
+
+use std::time::Instant;
+
+use gateway_types::{FieldErrors, PromptVariable, VariableType};
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::telemetry::{InvocationRecord, Status};
+use crate::{Gateway, now_ms, prompts};
+
+const INSTRUCTIONS: &str = "You are a prompt engineer. You design reusable prompt templates for an \
+AI gateway, where each use case is a named integration called by software.\n\
+Produce:\n\
+1. a production-quality prompt template. Values that change from call to call appear as \
+{{ snake_case }} placeholders; everything else is fixed text.\n\
+2. one variable descriptor per placeholder.\n\
+Rules: variable names match ^[a-z][a-z0-9_]*$ and have at most 32 characters; placeholders and \
+descriptors correspond one to one; a descriptor has name, type (one of string, number, boolean, \
+array, object, json), required (true or false) and an optional short description; prefer string \
+unless structure is clearly needed.\n\
+Reply with ONLY a JSON object, no code fences: \
+{\"system_prompt\": \"...\", \"prompt_args\": [{\"name\": \"...\", \"type\": \"string\", \
+\"required\": true, \"description\": \"...\"}], \"notes\": \"one short sentence or null\"}";
+
+const MAX_TOKENS: u32 = 2048;
+/// Identifies the helper's rows in telemetry; no integration has this slug (slugs start with a letter).
+const SLUG: &str = "(prompt-builder)";
+
+/// What the helper model proposed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub prompt_template: String,
+    pub variables: Vec<PromptVariable>,
+    pub notes: Option<String>,
+}
+
+/// Asks the helper model for a draft. `existing` (the form's current template) is improved
+/// rather than replaced when it is not blank.
+pub async fn draft(
+    gateway: &Gateway,
+    brief: &str,
+    existing: Option<&str>,
+    admin: Option<&str>,
+) -> Result<Draft> {
+    let settings = gateway.snapshot().settings.clone();
+    if !settings.prompt_builder_enabled {
+        return Err(Error::invalid(
+            "brief",
+            "Draft with AI is switched off in the settings.",
+        ));
+    }
+    if brief.trim().is_empty() {
+        return Err(Error::invalid("brief", "Describe the use case first."));
+    }
+    let model = settings.prompt_builder_model.trim().to_owned();
+    if model.is_empty() {
+        return Err(Error::invalid(
+            "brief",
+            "Choose a helper model for Draft with AI in the settings.",
+        ));
+    }
+    let mut request = format!("Task description:\n{}", brief.trim());
+    if let Some(existing) = existing.map(str::trim).filter(|e| !e.is_empty()) {
+        request.push_str("\n\nImprove this existing prompt rather than starting from scratch:\n");
+        request.push_str(existing);
+    }
+    let payload = json!({
+        "model": model,
+        "messages": [
+            {"role": "system", "content": INSTRUCTIONS},
+            {"role": "user", "content": request},
+        ],
+        "max_tokens": MAX_TOKENS,
+        "temperature": 0.4,
+        "response_format": {"type": "json_object"},
+        "usage": {"include": true},
+    });
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + gateway.config().request_timeout;
+    let outcome = gateway.upstream().chat(&payload, deadline).await;
+    let mut record = InvocationRecord {
+        id: uuid::Uuid::now_v7(),
+        integration_id: None,
+        integration_slug: SLUG.to_owned(),
+        version_id: None,
+        caller_type: crate::CallerKind::PromptBuilder.as_str().to_owned(),
+        caller_id: admin.map(str::to_owned),
+        model_requested: Some(model.clone()),
+        model_used: None,
+        attempts: 1,
+        prompt_tokens: None,
+        completion_tokens: None,
+        cached_tokens: None,
+        reasoning_tokens: None,
+        citation_count: None,
+        cost: None,
+        latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        status: Status::Error,
+        error_class: None,
+        error_message: None,
+        generation_id: None,
+        conversation_id: None,
+        finish_reason: None,
+        streamed: false,
+        request_hash: None,
+        created_at_ms: now_ms(),
+    };
+    let completion = match outcome {
+        Ok(completion) => completion,
+        Err(error) => {
+            record.attempts = error.attempts().max(1);
+            record.error_class = Some(error.class().to_owned());
+            record.error_message = Some(error.to_string());
+            gateway.telemetry().record(record).await;
+            return Err(Error::Upstream(error));
+        }
+    };
+    record.status = Status::Ok;
+    record.model_used = completion.model.clone();
+    record.attempts = completion.attempts;
+    record.prompt_tokens = Some(completion.usage.prompt_tokens);
+    record.completion_tokens = Some(completion.usage.completion_tokens);
+    record.cost = completion.usage.cost;
+    record.generation_id = completion.generation_id.clone();
+    record.finish_reason = completion.finish_reason.clone();
+    let parsed = parse(&completion.text);
+    if let Err(errors) = &parsed {
+        record.status = Status::Error;
+        record.error_class = Some("unusable_draft".to_owned());
+        record.error_message = Some(errors.summary());
+    }
+    gateway.telemetry().record(record).await;
+    parsed.map_err(Error::Invalid)
+}
+
+/// Reads the helper's reply: JSON, possibly inside a markdown fence; unknown types become
+/// `string`, descriptors without a name are skipped, and the result must compile.
+pub fn parse(reply: &str) -> std::result::Result<Draft, FieldErrors> {
+    let unusable = || {
+        FieldErrors::single(
+            "brief",
+            "The helper model returned an answer that is not a usable draft; try again.",
+        )
+    };
+    let body: String = reply
+        .trim()
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("```"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let value: Value = serde_json::from_str(body.trim()).map_err(|_| unusable())?;
+    let object = match &value {
+        Value::Object(object) => object.clone(),
+        Value::Array(_) => serde_json::Map::new(),
+        _ => return Err(unusable()),
+    };
+    let prompt_template = object
+        .get("system_prompt")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let variables: Vec<PromptVariable> = object
+        .get("prompt_args")
+        .and_then(Value::as_array)
+        .map(|args| args.iter().filter_map(coerce_variable).collect())
+        .unwrap_or_default();
+    let notes = object
+        .get("notes")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .filter(|n| !n.trim().is_empty());
+    prompts::Prompt::compile(&prompt_template, variables.clone())?;
+    Ok(Draft {
+        prompt_template,
+        variables,
+        notes,
+    })
+}
+
+fn coerce_variable(raw: &Value) -> Option<PromptVariable> {
+    let name = match raw.get("name")? {
+        Value::String(name) if !name.trim().is_empty() => name.trim().to_owned(),
+        _ => return None,
+    };
+    let kind = raw
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(VariableType::parse)
+        .unwrap_or(VariableType::String);
+    Some(PromptVariable {
+        name,
+        kind,
+        required: raw
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        default: None,
+        description: raw
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_becomes_template_variables_and_notes() {
+        let draft = parse(r#"{"system_prompt":"Hi {{ name }}","prompt_args":[{"name":"name","type":"string","required":true}],"notes":"x"}"#)
+            .unwrap();
+        assert_eq!(draft.prompt_template, "Hi {{ name }}");
+        assert_eq!(draft.notes.as_deref(), Some("x"));
+        assert_eq!(draft.variables.len(), 1);
+        assert_eq!(draft.variables[0].kind, VariableType::String);
+        assert!(draft.variables[0].required);
+    }
+
+    #[test]
+    fn unknown_types_become_strings_and_nameless_descriptors_are_skipped() {
+        let draft = parse(
+            r#"{"system_prompt":"On {{ when }}","prompt_args":[{"name":"when","type":"datetime"},{"type":"string"}],"notes":null}"#,
+        )
+        .unwrap();
+        assert_eq!(draft.variables.len(), 1);
+        assert_eq!(draft.variables[0].kind, VariableType::String);
+        assert!(!draft.variables[0].required);
+        assert_eq!(draft.notes, None);
+    }
+
+    #[test]
+    fn markdown_fences_are_stripped() {
+        let reply = "```json\n{\"system_prompt\":\"Fenced {{ x }}\",\"prompt_args\":[{\"name\":\"x\",\"type\":\"string\",\"required\":true}]}\n```";
+        let draft = parse(reply).unwrap();
+        assert_eq!(draft.prompt_template, "Fenced {{ x }}");
+        assert_eq!(draft.variables.len(), 1);
+    }
+
+    #[test]
+    fn prose_and_templates_with_undeclared_placeholders_are_unusable() {
+        assert!(
+            parse("this is definitely not json")
+                .unwrap_err()
+                .contains("brief")
+        );
+        let errors = parse(r#"{"system_prompt":"Hi {{ who }}","prompt_args":[]}"#).unwrap_err();
+        assert!(errors.contains("prompt_template"), "{errors:?}");
+    }
+}

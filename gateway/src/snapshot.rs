@@ -1,0 +1,116 @@
+//! The configuration snapshot: integrations, their active versions (with compiled prompts) and
+//! the settings, held in memory so that no call waits on the database for configuration. Every
+//! admin write rebuilds it; other nodes notice a changed epoch and rebuild within a second.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use gateway_types::{Integration, Version};
+
+use crate::error::Result;
+use crate::prompts::Prompt;
+use crate::settings::{self, Settings};
+use crate::store::Store;
+use crate::{integrations, versions};
+
+/// One integration as calls see it.
+#[derive(Debug)]
+pub struct LiveIntegration {
+    pub integration: Integration,
+    pub version: Version,
+    /// `Err` when the stored template no longer compiles (it was checked on save, so only a
+    /// hand-edited database gets here); calls then fail with the reason.
+    pub prompt: std::result::Result<Arc<Prompt>, gateway_types::FieldErrors>,
+}
+
+/// An immutable view of the configuration at one moment.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub settings: Settings,
+    by_slug: HashMap<String, Arc<LiveIntegration>>,
+    /// The epoch this snapshot was built from.
+    pub(crate) epoch: Option<String>,
+}
+
+impl Snapshot {
+    pub fn integration(&self, slug: &str) -> Option<&Arc<LiveIntegration>> {
+        self.by_slug.get(slug)
+    }
+
+    /// Every integration that is not deleted, in slug order.
+    pub fn integrations(&self) -> Vec<Arc<LiveIntegration>> {
+        let mut all: Vec<_> = self.by_slug.values().cloned().collect();
+        all.sort_by(|a, b| a.integration.fields.slug.cmp(&b.integration.fields.slug));
+        all
+    }
+}
+
+/// The current snapshot, swapped whole.
+#[derive(Debug, Default)]
+pub struct SnapshotCell {
+    current: RwLock<Arc<Snapshot>>,
+}
+
+impl SnapshotCell {
+    pub fn get(&self) -> Arc<Snapshot> {
+        self.current
+            .read()
+            .map_or_else(|poisoned| poisoned.into_inner().clone(), |s| s.clone())
+    }
+
+    /// Reads the configuration from the database and swaps it in. Compiled prompts of versions
+    /// that did not change are reused.
+    pub async fn reload(&self, store: &Store, defaults: &Settings) -> Result<Arc<Snapshot>> {
+        let epoch = settings::get(store, settings::CONFIG_EPOCH).await?;
+        let settings = settings::load(store, defaults).await?;
+        let integrations = integrations::list(store).await?;
+        let mut active: HashMap<i64, Version> = versions::all_active(store)
+            .await?
+            .into_iter()
+            .map(|v| (v.integration_id, v))
+            .collect();
+        let previous = self.get();
+        let mut by_slug = HashMap::with_capacity(integrations.len());
+        for integration in integrations {
+            let Some(version) = active.remove(&integration.id) else {
+                tracing::warn!(slug = %integration.fields.slug, "integration without an active version is skipped");
+                continue;
+            };
+            let reused = previous
+                .by_slug
+                .get(&integration.fields.slug)
+                .filter(|live| live.version.id == version.id)
+                .and_then(|live| live.prompt.as_ref().ok().cloned());
+            let prompt = match reused {
+                Some(prompt) => Ok(prompt),
+                None => Prompt::compile(
+                    &version.draft.prompt_template,
+                    version.draft.variables.clone(),
+                )
+                .map(Arc::new),
+            };
+            if let Err(errors) = &prompt {
+                tracing::error!(slug = %integration.fields.slug, %errors, "stored prompt does not compile");
+            }
+            let slug = integration.fields.slug.clone();
+            by_slug.insert(
+                slug,
+                Arc::new(LiveIntegration {
+                    integration,
+                    version,
+                    prompt,
+                }),
+            );
+        }
+        let snapshot = Arc::new(Snapshot {
+            settings,
+            by_slug,
+            epoch,
+        });
+        match self.current.write() {
+            Ok(mut current) => *current = snapshot.clone(),
+            Err(poisoned) => *poisoned.into_inner() = snapshot.clone(),
+        }
+        Ok(snapshot)
+    }
+}

@@ -1,0 +1,12 @@
+//! The core through its Rust API: real databases (SQLite and PostgreSQL) and the OpenRouter
+//! simulator over real HTTP.
+
+// Marks the shared helpers as test code too, so clippy lets them unwrap like the tests do.
+#![cfg(test)]
+
+mod conversations;
+mod helpers;
+mod invoke;
+mod limits;
+mod registry;
+mod telemetry;
