@@ -192,10 +192,7 @@ pub async fn start_conversation(
 ) -> Result<conversations::Conversation> {
     let target = resolve(gateway, slug)?;
     if !target.integration.fields.conversational {
-        return Err(Error::invalid(
-            "integration",
-            "This integration does not hold conversations.",
-        ));
+        return Err(not_conversational());
     }
     let ttl = ttl_minutes(gateway, &target.integration);
     conversations::start(
@@ -221,10 +218,7 @@ pub async fn converse(
 ) -> Result<Either> {
     let target = resolve(gateway, &request.slug)?;
     if !target.integration.fields.conversational {
-        return Err(Error::invalid(
-            "integration",
-            "This integration does not hold conversations.",
-        ));
+        return Err(not_conversational());
     }
     let ttl = ttl_minutes(gateway, &target.integration);
     let caller = &request.caller;
@@ -273,6 +267,7 @@ pub async fn converse(
         }
     };
     let history = conversations::history(gateway.store(), &conversation.id).await?;
+    let history = trim_history(history, history_budget_chars(gateway, &target, &message));
     let mut turn_request = request.clone();
     turn_request.messages = history
         .into_iter()
@@ -318,6 +313,69 @@ impl std::fmt::Debug for Either {
             Self::Stream(_) => f.write_str("Stream(..)"),
         }
     }
+}
+
+/// Characters of history that fit the primary model's context next to the prompt, the new
+/// message and the answer (about four characters a token).
+fn history_budget_chars(gateway: &Gateway, target: &Target, message: &str) -> usize {
+    const DEFAULT_CONTEXT_TOKENS: u64 = 32_768;
+    let catalog = gateway.catalog().current();
+    let model = target.draft.models.first().and_then(|id| catalog.find(id));
+    let context = model
+        .and_then(|m| m.context_length)
+        .unwrap_or(DEFAULT_CONTEXT_TOKENS);
+    let answer = target
+        .draft
+        .default_params
+        .get("max_tokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::from(gateway.config().max_tokens_ceiling));
+    let fixed_chars = target.prompt.template().len() + message.len();
+    let available_tokens = context.saturating_sub(answer);
+    usize::try_from(available_tokens.saturating_mul(4))
+        .unwrap_or(usize::MAX)
+        .saturating_sub(fixed_chars)
+}
+
+/// Keeps the newest turns whose text fits in `budget_chars`; older turns are left out of the
+/// request (they stay stored).
+fn trim_history(
+    mut history: Vec<conversations::Message>,
+    budget_chars: usize,
+) -> Vec<conversations::Message> {
+    let mut used = 0;
+    let keep_from = history
+        .iter()
+        .rposition(|m| {
+            used += m.content.len();
+            used > budget_chars
+        })
+        .map_or(0, |i| i + 1);
+    history.drain(..keep_from);
+    history
+}
+
+fn not_conversational() -> Error {
+    Error::Conflict(FieldErrors::single(
+        "integration",
+        "This integration does not hold conversations.",
+    ))
+}
+
+/// The integration as the public API sees it: active and visible to the API, else "not found"
+/// (internal integrations do not reveal that they exist).
+pub fn resolve_for_api(
+    gateway: &Gateway,
+    slug: &str,
+) -> Result<Arc<crate::snapshot::LiveIntegration>> {
+    let snapshot = gateway.snapshot();
+    snapshot
+        .integration(slug)
+        .filter(|live| {
+            live.integration.fields.active && live.integration.fields.visibility.is_api_visible()
+        })
+        .cloned()
+        .ok_or(Error::NotFound("integration"))
 }
 
 fn resolve(gateway: &Gateway, slug: &str) -> Result<Target> {
@@ -822,6 +880,22 @@ mod tests {
         assert!(same_model("", "openai/gpt-4o"));
         assert!(!same_model("openai/gpt-4o", "anthropic/claude-sonnet-4"));
         assert!(!same_model("openai/gpt-4o-mini", "openai/gpt-4o"));
+    }
+
+    #[test]
+    fn history_keeps_the_newest_turns_that_fit() {
+        let turn = |content: &str| conversations::Message {
+            role: "user".into(),
+            content: content.into(),
+        };
+        let history = vec![turn("aaaa"), turn("bbbb"), turn("cccc")];
+        let kept: Vec<String> = trim_history(history.clone(), 9)
+            .into_iter()
+            .map(|m| m.content)
+            .collect();
+        assert_eq!(kept, ["bbbb", "cccc"]);
+        assert_eq!(trim_history(history.clone(), 100).len(), 3);
+        assert!(trim_history(history, 3).is_empty());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod store;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod tokens;
 pub mod upstream;
 pub mod versions;
 
@@ -94,6 +95,8 @@ struct Inner {
     telemetry: Telemetry,
     upstream: Upstream,
     catalog: Catalog,
+    tokens: std::sync::RwLock<Arc<tokens::TokenSet>>,
+    token_use: tokens::UsageTracker,
     stop: Arc<Notify>,
     background: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
@@ -123,6 +126,7 @@ impl Gateway {
         snapshot.reload(&store, &config.settings).await?;
         let limits = Limits::new(&store, now_ms()).await?;
         let telemetry = Telemetry::start(store.clone());
+        let token_set = tokens::load(&store).await?;
         let gateway = Self {
             inner: Arc::new(Inner {
                 config,
@@ -132,6 +136,8 @@ impl Gateway {
                 telemetry,
                 upstream,
                 catalog,
+                tokens: std::sync::RwLock::new(Arc::new(token_set)),
+                token_use: tokens::UsageTracker::default(),
                 stop: Arc::new(Notify::new()),
                 background: std::sync::Mutex::new(Vec::new()),
             }),
@@ -268,7 +274,61 @@ impl Gateway {
             .snapshot
             .reload(self.store(), &self.inner.config.settings)
             .await?;
+        let token_set = Arc::new(tokens::load(self.store()).await?);
+        match self.inner.tokens.write() {
+            Ok(mut current) => *current = token_set,
+            Err(poisoned) => *poisoned.into_inner() = token_set,
+        }
         Ok(())
+    }
+
+    // --- API tokens
+
+    /// Creates a token; the returned plain text is shown once and never stored.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        abilities: &[String],
+        expires_at_ms: Option<i64>,
+        created_by: Option<&str>,
+    ) -> Result<(tokens::ApiToken, String)> {
+        let created = tokens::create(
+            self.store(),
+            name,
+            abilities,
+            expires_at_ms,
+            created_by,
+            now_ms(),
+        )
+        .await?;
+        self.config_changed().await?;
+        Ok(created)
+    }
+
+    pub async fn list_tokens(&self) -> Result<Vec<tokens::ApiToken>> {
+        tokens::list(self.store()).await
+    }
+
+    pub async fn revoke_token(&self, id: i64) -> Result<()> {
+        tokens::revoke(self.store(), id, now_ms()).await?;
+        self.config_changed().await
+    }
+
+    /// Checks a presented bearer token against the in-memory set and notes its use (written in
+    /// the background, not per request).
+    pub fn verify_token(
+        &self,
+        presented: &str,
+    ) -> std::result::Result<tokens::VerifiedToken, tokens::TokenError> {
+        let now = now_ms();
+        let set = self
+            .inner
+            .tokens
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |s| s.clone());
+        let verified = set.verify(presented, now)?;
+        self.inner.token_use.touch(verified.id, now);
+        Ok(verified)
     }
 
     /// What an integration has spent today (UTC), settled calls only.
@@ -310,6 +370,9 @@ impl Gateway {
                 }
                 ticks += 1;
                 gateway.follow_other_nodes().await;
+                if ticks.is_multiple_of(10) {
+                    gateway.flush_token_use().await;
+                }
                 // Every ten minutes: drop finished threads and spent counters, refresh a stale catalog.
                 if ticks.is_multiple_of(1200) {
                     gateway.housekeeping().await;
@@ -331,6 +394,12 @@ impl Gateway {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "checking for configuration changes failed"),
+        }
+    }
+
+    async fn flush_token_use(&self) {
+        if let Err(e) = self.inner.token_use.flush(self.store()).await {
+            tracing::warn!(error = %e, "recording API token use failed; will retry");
         }
     }
 
@@ -361,6 +430,7 @@ impl Gateway {
         for task in tasks {
             let _ = task.await;
         }
+        self.flush_token_use().await;
         self.inner.telemetry.shutdown().await;
         self.inner.store.close().await;
     }

@@ -99,6 +99,21 @@ impl Usage {
     }
 }
 
+/// A prompt template with one `input` variable, introduced by the echoed request.
+fn json_draft(model: &str, echo: &str) -> String {
+    serde_json::json!({
+        "system_prompt": format!("{echo}\n\nWork on this input:\n{{{{ input }}}}"),
+        "prompt_args": [{
+            "name": "input",
+            "type": "string",
+            "required": true,
+            "description": "The text to work on."
+        }],
+        "notes": format!("Simulated draft from {model}."),
+    })
+    .to_string()
+}
+
 /// The simulated model's reply to one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Answer {
@@ -109,13 +124,15 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// `"Simulated answer from <model>: "` plus the start of the user's last message, cut to
-    /// `token_limit` tokens when that is smaller.
+    /// `token_limit` tokens when that is smaller. In JSON mode the answer is a JSON object shaped
+    /// like a prompt draft (the only JSON the gateway asks for), built from the same echo.
     pub(crate) fn new(
         model: &str,
         pricing: Pricing,
         prompt_tokens: u64,
         last_user_text: &str,
         token_limit: Option<u64>,
+        json_mode: bool,
     ) -> Self {
         let words: Vec<&str> = last_user_text
             .split_whitespace()
@@ -126,7 +143,11 @@ impl Answer {
         } else {
             words.join(" ")
         };
-        let full = format!("Simulated answer from {model}: {echo}");
+        let full = if json_mode {
+            json_draft(model, &echo)
+        } else {
+            format!("Simulated answer from {model}: {echo}")
+        };
         let (text, finish) = match token_limit {
             Some(limit) if count_tokens(&full) > limit => {
                 let chars =

@@ -32,8 +32,16 @@ struct ChatRequest {
     max_completion_tokens: Option<u64>,
     stream: Option<bool>,
     provider: Option<ProviderPreferences>,
+    response_format: Option<ResponseFormat>,
     user: Option<String>,
     session_id: Option<String>,
+}
+
+/// `{"type": "json_object"}` asks for a JSON answer.
+#[derive(Deserialize)]
+struct ResponseFormat {
+    #[serde(rename = "type")]
+    kind: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +232,11 @@ pub(crate) async fn completions(
         prompt_tokens,
         &last_user_text(messages),
         token_limit,
+        request
+            .response_format
+            .as_ref()
+            .and_then(|format| format.kind.as_deref())
+            == Some("json_object"),
     );
     let meta = ResponseMeta::new(&served.id);
     let settlement = Settlement {

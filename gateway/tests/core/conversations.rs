@@ -270,7 +270,7 @@ crate::on_each_engine!(
         t.integration("oneshot", |_, _| {}).await;
         assert!(matches!(
             start_conversation(&t.gateway, "oneshot", &caller("a")).await,
-            Err(Error::Invalid(_))
+            Err(Error::Conflict(_))
         ));
         t
     }

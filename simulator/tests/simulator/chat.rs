@@ -395,3 +395,26 @@ async fn configured_latency_delays_every_call() {
         assert!(started.elapsed() >= latency);
     }
 }
+
+#[tokio::test]
+async fn a_json_mode_request_gets_a_json_prompt_draft() {
+    let harness = spawn().await;
+    let mut body = request("openai/gpt-4o-mini", "Summarise support tickets");
+    body["response_format"] = json!({"type": "json_object"});
+    let answer = harness.complete(&body).await;
+    let text = answer["choices"][0]["message"]["content"].as_str().unwrap();
+    let draft: Value = serde_json::from_str(text).unwrap();
+    assert!(
+        draft["system_prompt"]
+            .as_str()
+            .unwrap()
+            .contains("Summarise support tickets")
+    );
+    assert!(
+        draft["system_prompt"]
+            .as_str()
+            .unwrap()
+            .contains("{{ input }}")
+    );
+    assert_eq!(draft["prompt_args"][0]["name"], "input");
+}
