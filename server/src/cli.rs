@@ -32,6 +32,9 @@ pub enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Create, list or revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Delete expired and closed conversations with their messages, then exit (`serve` also
     /// does this every ten minutes).
     PruneConversations,
@@ -50,6 +53,25 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once; only a hash is kept.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Lifetime such as 30d, 12h or 90m; the token never expires without it.
+        #[arg(long, value_parser = parse_lifetime)]
+        expires_in: Option<Duration>,
+        /// Abilities to grant (repeatable); `*` grants everything.
+        #[arg(long = "ability", default_value = gateway::tokens::INVOKE_ABILITY)]
+        abilities: Vec<String>,
+    },
+    /// List every token with its abilities, expiry and last use.
+    List,
+    /// Revoke a token by id; calls with it are refused from then on.
+    Revoke { id: i64 },
+}
+
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Config::load(self.config.as_deref())?;
@@ -63,6 +85,14 @@ impl Cli {
                 gateway.close().await;
                 tracing::info!(database = %redact_url(&config.database_url), "database schema is up to date");
                 Ok(())
+            }
+            Command::Token(command) => {
+                let gateway = gateway::Gateway::new(crate::startup::gateway_config(&config, None))
+                    .await
+                    .context("opening the database")?;
+                let outcome = run_token_command(&gateway, command).await;
+                gateway.close().await;
+                outcome
             }
             Command::PruneConversations => {
                 let gateway = gateway::Gateway::new(crate::startup::gateway_config(&config, None))
@@ -101,6 +131,105 @@ impl Cli {
     }
 }
 
+async fn run_token_command(
+    gateway: &gateway::Gateway,
+    command: TokenCommand,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout();
+    match command {
+        TokenCommand::Create {
+            name,
+            expires_in,
+            abilities,
+        } => {
+            let expires_at = expires_in.map(|d| {
+                gateway::now_ms().saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            });
+            let (token, plain) = gateway
+                .create_token(&name, &abilities, expires_at, Some("cli"))
+                .await
+                .map_err(field_errors)?;
+            writeln!(
+                out,
+                "Created token {} ({}). Copy it now; it is not shown again:",
+                token.id, token.name
+            )?;
+            writeln!(out, "{plain}")?;
+        }
+        TokenCommand::List => {
+            let now = gateway::now_ms();
+            writeln!(
+                out,
+                "{:>6}  {:<24}  {:<22}  {:<10}  {:<10}",
+                "id", "name", "abilities", "expires", "last used"
+            )?;
+            for token in gateway.list_tokens().await? {
+                let state = if token.revoked_at_ms.is_some() {
+                    "revoked".to_owned()
+                } else if token.is_expired(now) {
+                    "expired".to_owned()
+                } else {
+                    token.expires_at_ms.map_or("never".to_owned(), |at| {
+                        format!("in {}d", (at - now) / 86_400_000)
+                    })
+                };
+                let last_used = token.last_used_at_ms.map_or("never".to_owned(), |at| {
+                    format!("{}m ago", (now - at) / 60_000)
+                });
+                writeln!(
+                    out,
+                    "{:>6}  {:<24}  {:<22}  {:<10}  {:<10}",
+                    token.id,
+                    token.name,
+                    token.abilities.join(","),
+                    state,
+                    last_used
+                )?;
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            gateway.revoke_token(id).await.map_err(field_errors)?;
+            writeln!(out, "Revoked token {id}.")?;
+        }
+    }
+    Ok(())
+}
+
+/// Field errors read as sentences on the command line.
+fn field_errors(error: gateway::Error) -> anyhow::Error {
+    match error {
+        gateway::Error::Invalid(errors) | gateway::Error::Conflict(errors) => {
+            anyhow::anyhow!(errors.summary())
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// `30d`, `12h`, `90m` or `45s`.
+fn parse_lifetime(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(split);
+    let count: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a lifetime such as 30d, 12h or 90m"))?;
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a lifetime such as 30d, 12h or 90m"
+            ));
+        }
+    };
+    if count == 0 {
+        return Err("a lifetime must be longer than zero".to_owned());
+    }
+    Ok(Duration::from_secs(count.saturating_mul(seconds)))
+}
+
 /// A database URL with any password replaced, fit for logs.
 pub(crate) fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
@@ -132,6 +261,22 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite:data/a.db"), "sqlite:data/a.db");
+    }
+
+    #[test]
+    fn lifetimes_read_days_hours_and_minutes() {
+        assert_eq!(
+            parse_lifetime("30d").unwrap(),
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            parse_lifetime("12h").unwrap(),
+            Duration::from_secs(12 * 3_600)
+        );
+        assert_eq!(parse_lifetime("90m").unwrap(), Duration::from_secs(90 * 60));
+        assert!(parse_lifetime("0d").is_err());
+        assert!(parse_lifetime("soon").is_err());
+        assert!(parse_lifetime("").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::Deserialize;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/ai-gateway.db";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
+pub const DEFAULT_API_PREFIX: &str = "/api/ai";
 pub const DEFAULT_OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
 
 /// The running server's settings, after defaults, file and environment are combined.
@@ -21,6 +22,8 @@ pub struct Config {
     /// Where the compiled console (wasm, js, css, static assets) lives.
     pub site_root: PathBuf,
     pub log_format: LogFormat,
+    /// Where the public API is mounted, e.g. `/api/ai`.
+    pub api_prefix: String,
     /// Where users reach this deployment (sent to OpenRouter as the app's referer); optional.
     pub public_url: Option<String>,
     pub openrouter: OpenRouterConfig,
@@ -66,6 +69,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     log_format: Option<LogFormat>,
     public_url: Option<String>,
+    api_prefix: Option<String>,
     #[serde(default)]
     openrouter: FileOpenRouter,
 }
@@ -125,6 +129,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_SITE_ROOT)),
             log_format,
             public_url: env("AI_GATEWAY_PUBLIC_URL").or(file.public_url),
+            api_prefix: api_prefix(env("AI_GATEWAY_API_PREFIX").or(file.api_prefix))?,
             openrouter: OpenRouterConfig {
                 api_key: env("OPENROUTER_API_KEY")
                     .or(file.openrouter.api_key)
@@ -135,6 +140,16 @@ impl Config {
             },
         })
     }
+}
+
+/// `/api/ai` by default; always one leading slash, no trailing one, and not the console's root.
+fn api_prefix(configured: Option<String>) -> anyhow::Result<String> {
+    let raw = configured.unwrap_or_else(|| DEFAULT_API_PREFIX.to_owned());
+    let prefix = format!("/{}", raw.trim().trim_matches('/'));
+    if prefix == "/" || prefix.contains(['{', '}', '*', ' ']) {
+        anyhow::bail!("AI_GATEWAY_API_PREFIX {raw:?} must be a path such as /api/ai");
+    }
+    Ok(prefix)
 }
 
 #[cfg(test)]
@@ -160,6 +175,15 @@ mod tests {
         assert_eq!(config.openrouter.base_url, DEFAULT_OPENROUTER_BASE_URL);
         assert!(config.openrouter.api_key.is_none());
         assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.api_prefix, "/api/ai");
+    }
+
+    #[test]
+    fn the_api_prefix_is_normalised_and_checked() {
+        let config =
+            Config::from_sources(None, env(&[("AI_GATEWAY_API_PREFIX", "v2/gateway/")])).unwrap();
+        assert_eq!(config.api_prefix, "/v2/gateway");
+        assert!(Config::from_sources(None, env(&[("AI_GATEWAY_API_PREFIX", "/")])).is_err());
     }
 
     #[test]

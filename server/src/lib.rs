@@ -1,8 +1,11 @@
 //! The `ai-gateway` server as a library: configuration, command line, startup and the HTTP
 //! routers, so integration tests start exactly what the binary starts.
 
+mod auth;
 pub mod cli;
 pub mod config;
+mod error;
+mod extract;
 mod logging;
 mod routes;
 mod startup;

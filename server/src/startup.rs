@@ -47,7 +47,7 @@ impl Application {
             .site_root(config.site_root.to_string_lossy().as_ref())
             .site_addr(address)
             .build();
-        let router = routes::router(gateway.clone(), leptos_options);
+        let router = routes::router(gateway.clone(), leptos_options, &config.api_prefix);
         tracing::info!(
             %address,
             database = %redact_url(&config.database_url),
@@ -61,6 +61,11 @@ impl Application {
             address,
             simulator,
         })
+    }
+
+    /// The core this server runs on (for tests and embedding).
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
     }
 
     pub fn port(&self) -> u16 {

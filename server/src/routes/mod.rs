@@ -1,10 +1,12 @@
 //! The one place where the HTTP surface is assembled: route tables, shared state and layers.
 
+mod api;
 mod health;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use gateway::Gateway;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -13,6 +15,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+const API_BODY_LIMIT: usize = 1024 * 1024;
+
 /// What every handler can extract.
 #[derive(Clone, FromRef)]
 pub(crate) struct AppState {
@@ -20,7 +24,7 @@ pub(crate) struct AppState {
     pub leptos_options: LeptosOptions,
 }
 
-pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions) -> Router {
+pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, api_prefix: &str) -> Router {
     let state = AppState {
         gateway: gateway.clone(),
         leptos_options,
@@ -28,9 +32,17 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions) -> Router 
     let console_routes = generate_route_list(app::App);
     let shell_options = state.leptos_options.clone();
 
+    // Bodies beyond this are refused before they are read: prompts are text, not uploads.
+    let api = Router::new()
+        .route("/{slug}/chat", post(api::chat))
+        .route("/{slug}/start", post(api::start))
+        .route("/{slug}/converse", post(api::converse))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .nest(api_prefix, api)
         .leptos_routes_with_context(
             &state,
             console_routes,

@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 
 use gateway::test_support::TestDatabase;
+use gateway::types::{IntegrationFields, PromptVariable, VariableType, VersionDraft, Visibility};
 use server::config::{LogFormat, OpenRouterConfig};
 use server::{Application, Config};
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub address: String,
+    pub gateway: gateway::Gateway,
     pub client: reqwest::Client,
     pub database: TestDatabase,
     stop: Option<oneshot::Sender<()>>,
@@ -32,6 +34,7 @@ pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
         site_root: PathBuf::from("target/site"),
         log_format: LogFormat::Json,
         public_url: None,
+        api_prefix: "/api/ai".to_owned(),
         openrouter: OpenRouterConfig {
             api_key: None,
             base_url: "http://127.0.0.1:9/api/v1".into(),
@@ -41,12 +44,14 @@ pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
         .await
         .expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let gateway = app.gateway().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     TestApp {
         address,
+        gateway,
         client: reqwest::Client::builder().build().unwrap(),
         database,
         stop: Some(stop),
@@ -61,6 +66,78 @@ impl TestApp {
             .send()
             .await
             .expect("request failed")
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    /// A public integration `slug` with one required string variable `question`.
+    pub async fn integration(
+        &self,
+        slug: &str,
+        tweak: impl FnOnce(&mut IntegrationFields, &mut VersionDraft),
+    ) {
+        let mut fields = IntegrationFields {
+            slug: slug.to_owned(),
+            name: "Helpful assistant".to_owned(),
+            description: None,
+            active: true,
+            visibility: Visibility::Public,
+            conversational: false,
+            conversation_ttl_minutes: None,
+            rate_limit_per_minute: None,
+            daily_cap: None,
+            supports_vision: false,
+            supports_tools: false,
+        };
+        let mut draft = VersionDraft {
+            prompt_template: "You are a helpful assistant. {{ question }}".to_owned(),
+            cacheable: false,
+            models: vec!["openai/gpt-4o-mini".to_owned()],
+            default_params: Default::default(),
+            variables: vec![PromptVariable {
+                name: "question".to_owned(),
+                kind: VariableType::String,
+                required: true,
+                default: None,
+                description: None,
+            }],
+            server_tools: Default::default(),
+            notes: None,
+        };
+        tweak(&mut fields, &mut draft);
+        self.gateway
+            .create_integration(&fields, &draft, None)
+            .await
+            .unwrap();
+    }
+
+    /// A token with the invoke ability.
+    pub async fn token(&self) -> String {
+        self.token_with(&[gateway::tokens::INVOKE_ABILITY], None)
+            .await
+    }
+
+    pub async fn token_with(&self, abilities: &[&str], expires_at_ms: Option<i64>) -> String {
+        let abilities: Vec<String> = abilities.iter().map(|a| (*a).to_owned()).collect();
+        self.gateway
+            .create_token("tests", &abilities, expires_at_ms, None)
+            .await
+            .unwrap()
+            .1
     }
 
     /// Stops the server the way SIGTERM does and waits until it has finished.

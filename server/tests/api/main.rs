@@ -6,3 +6,4 @@
 mod console;
 mod health;
 mod helpers;
+mod invoke;

@@ -1,0 +1,201 @@
+//! Request bodies of the public API: JSON whose every problem becomes a 422 with field errors
+//! (never a framework rejection), parsed into what the core takes.
+
+use axum::extract::{FromRequest, Request};
+use gateway::invoke::ChatMessage;
+use gateway::types::FieldErrors;
+use gateway::{Caller, InvokeRequest};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The longest conversation id accepted (ids are UUIDs).
+const MAX_CONVERSATION_ID: usize = 64;
+
+/// A JSON body parsed by `T::parse`; malformed JSON and field errors are 422s.
+pub(crate) struct JsonBody<T>(pub T);
+
+pub(crate) trait ParseBody: Sized {
+    fn parse(body: &Map<String, Value>) -> Result<Self, FieldErrors>;
+}
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: ParseBody,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    e.status(),
+                    format!("The request body could not be read: {}", e.body_text()),
+                )
+            })?;
+        let value: Value = if bytes.is_empty() {
+            Value::Object(Map::new())
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| {
+                ApiError::invalid(
+                    "The request body is not valid JSON.",
+                    &FieldErrors::single("body", e.to_string()),
+                )
+            })?
+        };
+        let Value::Object(object) = value else {
+            return Err(ApiError::invalid(
+                "The request body must be a JSON object.",
+                &FieldErrors::single("body", "Expected a JSON object."),
+            ));
+        };
+        T::parse(&object)
+            .map(JsonBody)
+            .map_err(|errors| ApiError::invalid("Invalid request", &errors))
+    }
+}
+
+/// `POST /{slug}/chat`.
+pub(crate) struct ChatBody {
+    args: Map<String, Value>,
+    messages: Vec<ChatMessage>,
+    options: Map<String, Value>,
+    pub stream: bool,
+}
+
+/// `POST /{slug}/converse`.
+pub(crate) struct ConverseBody {
+    pub conversation_id: Option<String>,
+    pub message: String,
+    args: Map<String, Value>,
+    options: Map<String, Value>,
+    pub stream: bool,
+}
+
+impl ParseBody for ChatBody {
+    fn parse(body: &Map<String, Value>) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let parsed = Self {
+            args: object(body, "args", &mut errors),
+            messages: messages(body, &mut errors),
+            options: object(body, "options", &mut errors),
+            stream: flag(body, "stream", &mut errors),
+        };
+        errors.into_result(parsed)
+    }
+}
+
+impl ChatBody {
+    pub fn into_request(self, slug: &str, caller: Caller) -> InvokeRequest {
+        InvokeRequest {
+            messages: self.messages,
+            options: self.options,
+            caller,
+            ..InvokeRequest::new(slug, self.args)
+        }
+    }
+}
+
+impl ParseBody for ConverseBody {
+    fn parse(body: &Map<String, Value>) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let conversation_id = match body.get("conversation_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) if id.is_empty() => None,
+            Some(Value::String(id)) if id.len() <= MAX_CONVERSATION_ID => Some(id.clone()),
+            Some(_) => {
+                errors.add(
+                    "conversation_id",
+                    format!("Must be a string of at most {MAX_CONVERSATION_ID} characters."),
+                );
+                None
+            }
+        };
+        let message = match body.get("message") {
+            Some(Value::String(text)) if !text.trim().is_empty() => text.clone(),
+            _ => {
+                errors.add(
+                    "message",
+                    "The message is required and must be a non-empty string.",
+                );
+                String::new()
+            }
+        };
+        let parsed = Self {
+            conversation_id,
+            message,
+            args: object(body, "args", &mut errors),
+            options: object(body, "options", &mut errors),
+            stream: flag(body, "stream", &mut errors),
+        };
+        errors.into_result(parsed)
+    }
+}
+
+impl ConverseBody {
+    pub fn into_request(self, slug: &str, caller: Caller) -> InvokeRequest {
+        InvokeRequest {
+            options: self.options,
+            caller,
+            ..InvokeRequest::new(slug, self.args)
+        }
+    }
+}
+
+fn object(body: &Map<String, Value>, field: &str, errors: &mut FieldErrors) -> Map<String, Value> {
+    match body.get(field) {
+        None => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => {
+            errors.add(field, "Must be a JSON object.");
+            Map::new()
+        }
+    }
+}
+
+fn flag(body: &Map<String, Value>, field: &str, errors: &mut FieldErrors) -> bool {
+    match body.get(field) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(value)) => *value,
+        Some(_) => {
+            errors.add(field, "Must be true or false.");
+            false
+        }
+    }
+}
+
+/// Caller messages: user and assistant turns with text content. System messages are refused:
+/// the integration's prompt is the system message.
+fn messages(body: &Map<String, Value>, errors: &mut FieldErrors) -> Vec<ChatMessage> {
+    let Some(raw) = body.get("messages") else {
+        return Vec::new();
+    };
+    let Value::Array(items) = raw else {
+        errors.add("messages", "Must be a list of messages.");
+        return Vec::new();
+    };
+    let mut parsed = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let role = item.get("role").and_then(Value::as_str);
+        let content = item.get("content").and_then(Value::as_str);
+        match (role, content) {
+            (Some(role @ ("user" | "assistant")), Some(content)) if !content.trim().is_empty() => {
+                parsed.push(ChatMessage {
+                    role: role.to_owned(),
+                    content: content.to_owned(),
+                });
+            }
+            (Some("user" | "assistant"), _) => errors.add(
+                format!("messages.{i}.content"),
+                "Must be a non-empty string.",
+            ),
+            _ => errors.add(
+                format!("messages.{i}.role"),
+                "Must be \"user\" or \"assistant\".",
+            ),
+        }
+    }
+    parsed
+}
