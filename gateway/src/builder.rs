@@ -81,33 +81,15 @@ pub async fn draft(
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + gateway.config().request_timeout;
     let outcome = gateway.upstream().chat(&payload, deadline).await;
-    let mut record = InvocationRecord {
-        id: uuid::Uuid::now_v7(),
-        integration_id: None,
-        integration_slug: SLUG.to_owned(),
-        version_id: None,
-        caller_type: crate::CallerKind::PromptBuilder.as_str().to_owned(),
-        caller_id: admin.map(str::to_owned),
-        model_requested: Some(model.clone()),
-        model_used: None,
-        attempts: 1,
-        prompt_tokens: None,
-        completion_tokens: None,
-        cached_tokens: None,
-        reasoning_tokens: None,
-        citation_count: None,
-        cost: None,
-        latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        status: Status::Error,
-        error_class: None,
-        error_message: None,
-        generation_id: None,
-        conversation_id: None,
-        finish_reason: None,
-        streamed: false,
-        request_hash: None,
-        created_at_ms: now_ms(),
-    };
+    let mut record = InvocationRecord::new(
+        SLUG,
+        crate::CallerKind::PromptBuilder.as_str(),
+        admin,
+        now_ms(),
+    );
+    record.model_requested = Some(model.clone());
+    record.attempts = 1;
+    record.latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let completion = match outcome {
         Ok(completion) => completion,
         Err(error) => {

@@ -190,10 +190,7 @@ pub async fn start_conversation(
     slug: &str,
     caller: &Caller,
 ) -> Result<conversations::Conversation> {
-    let target = resolve(gateway, slug)?;
-    if !target.integration.fields.conversational {
-        return Err(not_conversational());
-    }
+    let target = resolve_conversational(gateway, slug)?;
     let ttl = ttl_minutes(gateway, &target.integration);
     conversations::start(
         gateway.store(),
@@ -216,10 +213,7 @@ pub async fn converse(
     request: InvokeRequest,
     streamed: bool,
 ) -> Result<Either> {
-    let target = resolve(gateway, &request.slug)?;
-    if !target.integration.fields.conversational {
-        return Err(not_conversational());
-    }
+    let target = resolve_conversational(gateway, &request.slug)?;
     let ttl = ttl_minutes(gateway, &target.integration);
     let caller = &request.caller;
     let now = now_ms();
@@ -355,11 +349,16 @@ fn trim_history(
     history
 }
 
-fn not_conversational() -> Error {
-    Error::Conflict(FieldErrors::single(
-        "integration",
-        "This integration does not hold conversations.",
-    ))
+fn resolve_conversational(gateway: &Gateway, slug: &str) -> Result<Target> {
+    let target = resolve(gateway, slug)?;
+    if target.integration.fields.conversational {
+        Ok(target)
+    } else {
+        Err(Error::Conflict(FieldErrors::single(
+            "integration",
+            "This integration does not hold conversations.",
+        )))
+    }
 }
 
 /// The integration as the public API sees it: active and visible to the API, else "not found"
@@ -413,33 +412,18 @@ async fn prepare(
     let settings = gateway.snapshot().settings.clone();
     let fields = &target.integration.fields;
     let primary = target.draft.models.first().cloned().unwrap_or_default();
-    let record = InvocationRecord {
-        id: uuid::Uuid::now_v7(),
-        integration_id: Some(target.integration.id),
-        integration_slug: fields.slug.clone(),
-        version_id: target.version_id,
-        caller_type: request.caller.kind.as_str().to_owned(),
-        caller_id: request.caller.id.clone(),
-        model_requested: Some(primary.clone()).filter(|m| !m.is_empty()),
-        model_used: None,
-        attempts: 0,
-        prompt_tokens: None,
-        completion_tokens: None,
-        cached_tokens: None,
-        reasoning_tokens: None,
-        citation_count: None,
-        cost: None,
-        latency_ms: 0,
-        status: Status::Error,
-        error_class: None,
-        error_message: None,
-        generation_id: None,
-        conversation_id: turn.as_ref().map(|t| t.id.clone()),
-        finish_reason: None,
-        streamed,
-        request_hash: Some(request_hash(target.prompt.template(), &request.args)),
-        created_at_ms: now,
-    };
+    let mut record = InvocationRecord::new(
+        &fields.slug,
+        request.caller.kind.as_str(),
+        request.caller.id.as_deref(),
+        now,
+    );
+    record.integration_id = Some(target.integration.id);
+    record.version_id = target.version_id;
+    record.model_requested = Some(primary.clone()).filter(|m| !m.is_empty());
+    record.conversation_id = turn.as_ref().map(|t| t.id.clone());
+    record.streamed = streamed;
+    record.request_hash = Some(request_hash(target.prompt.template(), &request.args));
 
     // The rate limit comes first so that floods of invalid calls are limited too.
     if let Some(limit) = fields

@@ -73,6 +73,45 @@ pub struct InvocationRecord {
     pub created_at_ms: i64,
 }
 
+impl InvocationRecord {
+    /// A row for a call that has not reached the model yet: an error until the call says
+    /// otherwise, no usage, no cost.
+    pub fn new(
+        integration_slug: &str,
+        caller_type: &str,
+        caller_id: Option<&str>,
+        created_at_ms: i64,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7(),
+            integration_id: None,
+            integration_slug: integration_slug.to_owned(),
+            version_id: None,
+            caller_type: caller_type.to_owned(),
+            caller_id: caller_id.map(str::to_owned),
+            model_requested: None,
+            model_used: None,
+            attempts: 0,
+            prompt_tokens: None,
+            completion_tokens: None,
+            cached_tokens: None,
+            reasoning_tokens: None,
+            citation_count: None,
+            cost: None,
+            latency_ms: 0,
+            status: Status::Error,
+            error_class: None,
+            error_message: None,
+            generation_id: None,
+            conversation_id: None,
+            finish_reason: None,
+            streamed: false,
+            request_hash: None,
+            created_at_ms,
+        }
+    }
+}
+
 /// Queue counters, for metrics.
 #[derive(Debug, Default)]
 pub struct TelemetryStats {

@@ -14,6 +14,30 @@ use sqlx::{Connection, Executor};
 /// `postgres://postgres@127.0.0.1:5432/test`. Unset means the PostgreSQL suite is skipped.
 pub const POSTGRES_URL_VAR: &str = "AI_GATEWAY_TEST_POSTGRES_URL";
 
+/// Declares `<name>::sqlite` and `<name>::postgres` tests, each calling `$run(database, $body)`
+/// with a fresh database of that engine; the PostgreSQL one is skipped (and says so) when
+/// [`POSTGRES_URL_VAR`] is unset. Test crates wrap it with their own runner.
+#[macro_export]
+macro_rules! on_each_engine {
+    ($name:ident, $run:expr, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($run)($crate::test_support::TestDatabase::sqlite(), $body).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(database) = $crate::test_support::TestDatabase::postgres().await {
+                    ($run)(database, $body).await;
+                }
+            }
+        }
+    };
+}
+
 /// A database that exists only for one test.
 #[derive(Debug)]
 pub struct TestDatabase {

@@ -96,24 +96,7 @@ pub async fn save(
     now: i64,
 ) -> Result<Saved> {
     check_draft(draft).map_err(Error::Invalid)?;
-    let mut tx = store
-        .pool()
-        .begin()
-        .await
-        .context("starting to save a version")?;
-    // Writing the integration row first takes its lock (PostgreSQL) or the write lock (SQLite)
-    // before anything is read, so two saves cannot both read the same latest number.
-    let locked = sqlx::query(
-        "update ai_integrations set updated_at = $2 where id = $1 and deleted_at is null",
-    )
-    .bind(integration_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .context("locking an integration to save a version")?;
-    if locked.rows_affected() == 0 {
-        return Err(Error::NotFound("integration"));
-    }
+    let mut tx = lock_integration(store, integration_id, now).await?;
     let active = sqlx::query(concat!(
         "select ",
         columns!(),
@@ -162,22 +145,7 @@ pub async fn activate(
     version_id: i64,
     now: i64,
 ) -> Result<Version> {
-    let mut tx = store
-        .pool()
-        .begin()
-        .await
-        .context("starting to activate a version")?;
-    let locked = sqlx::query(
-        "update ai_integrations set updated_at = $2 where id = $1 and deleted_at is null",
-    )
-    .bind(integration_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .context("locking an integration to activate a version")?;
-    if locked.rows_affected() == 0 {
-        return Err(Error::NotFound("integration"));
-    }
+    let mut tx = lock_integration(store, integration_id, now).await?;
     let row = sqlx::query(concat!(
         "select ",
         columns!(),
@@ -198,6 +166,33 @@ pub async fn activate(
         active: true,
         ..version
     })
+}
+
+/// Starts a transaction that holds the integration's row. Writing the row first takes its lock
+/// (PostgreSQL) or the write lock (SQLite) before anything is read, so two saves cannot both read
+/// the same latest number.
+async fn lock_integration(
+    store: &Store,
+    integration_id: i64,
+    now: i64,
+) -> Result<Transaction<'static, Any>> {
+    let mut tx = store
+        .pool()
+        .begin()
+        .await
+        .context("starting a version change")?;
+    let locked = sqlx::query(
+        "update ai_integrations set updated_at = $2 where id = $1 and deleted_at is null",
+    )
+    .bind(integration_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .context("locking an integration for a version change")?;
+    if locked.rows_affected() == 0 {
+        return Err(Error::NotFound("integration"));
+    }
+    Ok(tx)
 }
 
 /// Every version of an integration, newest first.

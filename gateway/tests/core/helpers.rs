@@ -18,28 +18,19 @@ pub struct TestGateway {
 }
 
 /// Declares `<name>::sqlite` and `<name>::postgres` tests that run `$body(TestGateway)`.
+/// Declares `<name>::sqlite` and `<name>::postgres` tests that run `$body(TestGateway)`,
+/// optionally with a tweak of the gateway's configuration.
 #[macro_export]
 macro_rules! on_each_engine {
     ($name:ident, $body:expr) => {
         $crate::on_each_engine!($name, config = |_| {}, $body);
     };
     ($name:ident, config = $tweak:expr, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = gateway::test_support::TestDatabase::sqlite();
-                $crate::helpers::run_on(db, $tweak, $body).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = gateway::test_support::TestDatabase::postgres().await {
-                    $crate::helpers::run_on(db, $tweak, $body).await;
-                }
-            }
-        }
+        gateway::on_each_engine!(
+            $name,
+            |database, body| $crate::helpers::run_on(database, $tweak, body),
+            $body
+        );
     };
 }
 

@@ -8,24 +8,11 @@ use gateway::test_support::TestDatabase;
 use sqlx::Connection;
 
 /// Declares `<name>::sqlite` and `<name>::postgres` tests that run `$body(store, url)`.
+/// Declares `<name>::sqlite` and `<name>::postgres` tests that run `$body` through `run_on`.
 #[macro_export]
 macro_rules! on_each_engine {
     ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test]
-            async fn sqlite() {
-                $crate::helpers::run_on(gateway::test_support::TestDatabase::sqlite(), $body).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(db) = gateway::test_support::TestDatabase::postgres().await {
-                    $crate::helpers::run_on(db, $body).await;
-                }
-            }
-        }
+        gateway::on_each_engine!($name, $crate::helpers::run_on, $body);
     };
 }
 
