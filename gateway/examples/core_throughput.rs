@@ -3,13 +3,10 @@
 //! simulator, settlement, telemetry) on one core, with the simulator answering at 0 ms on
 //! another thread. Run: `cargo run --release -p gateway --example core_throughput [calls]`.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
 
-use gateway::types::{
-    IntegrationFields, NanoUsd, PromptVariable, VariableType, VersionDraft, Visibility,
-};
+use gateway::types::{IntegrationFields, NanoUsd, VersionDraft};
 use gateway::{Gateway, GatewayConfig};
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
 use serde_json::json;
@@ -80,34 +77,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn fields() -> IntegrationFields {
     IntegrationFields {
-        slug: "bench".to_owned(),
-        name: "Benchmark".to_owned(),
-        description: None,
-        active: true,
-        visibility: Visibility::Public,
-        conversational: false,
-        conversation_ttl_minutes: None,
+        // Limits on, so their cost is part of the measurement; high enough never to refuse.
         rate_limit_per_minute: Some(1_000_000),
         daily_cap: Some(NanoUsd::from_usd(1_000_000.0)),
-        supports_vision: false,
-        supports_tools: false,
+        ..gateway::test_support::sample_fields("bench")
     }
 }
 
 fn draft() -> VersionDraft {
     VersionDraft {
-        prompt_template: "You are a helpful assistant. {{ question }}".to_owned(),
         cacheable: false,
-        models: vec!["openai/gpt-4o-mini".to_owned()],
-        default_params: BTreeMap::from([("max_tokens".to_owned(), json!(256))]),
-        variables: vec![PromptVariable {
-            name: "question".to_owned(),
-            kind: VariableType::String,
-            required: true,
-            default: None,
-            description: None,
-        }],
-        server_tools: Default::default(),
-        notes: None,
+        ..gateway::test_support::sample_draft()
     }
 }

@@ -6,7 +6,12 @@
     reason = "test fixtures: a database that cannot be created must fail the test loudly"
 )]
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use gateway_types::{
+    IntegrationFields, PromptVariable, ServerTools, VariableType, VersionDraft, Visibility,
+};
 
 use sqlx::{Connection, Executor};
 
@@ -37,6 +42,45 @@ macro_rules! on_each_engine {
         }
     };
 }
+
+/// A public integration named `slug`, with no limits of its own.
+pub fn sample_fields(slug: &str) -> IntegrationFields {
+    IntegrationFields {
+        slug: slug.to_owned(),
+        name: "Helpful assistant".to_owned(),
+        description: Some("Answers a question".to_owned()),
+        active: true,
+        visibility: Visibility::Public,
+        conversational: false,
+        conversation_ttl_minutes: None,
+        rate_limit_per_minute: None,
+        daily_cap: None,
+        supports_vision: false,
+        supports_tools: false,
+    }
+}
+
+/// A template with one required string variable `question`, answered by `openai/gpt-4o-mini`.
+pub fn sample_draft() -> VersionDraft {
+    VersionDraft {
+        prompt_template: "You are a helpful assistant. {{ question }}".to_owned(),
+        cacheable: true,
+        models: vec![SAMPLE_MODEL.to_owned()],
+        default_params: BTreeMap::from([("max_tokens".to_owned(), serde_json::json!(1024))]),
+        variables: vec![PromptVariable {
+            name: "question".to_owned(),
+            kind: VariableType::String,
+            required: true,
+            default: None,
+            description: None,
+        }],
+        server_tools: ServerTools::default(),
+        notes: None,
+    }
+}
+
+/// The model of [`sample_draft`]: priced in the catalog, served by the simulator.
+pub const SAMPLE_MODEL: &str = "openai/gpt-4o-mini";
 
 /// A database that exists only for one test.
 #[derive(Debug)]

@@ -1,15 +1,14 @@
 //! `TestGateway`: a `Gateway` on a fresh database, calling a simulator of its own.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 
 use gateway::test_support::TestDatabase;
-use gateway::types::{IntegrationFields, PromptVariable, VariableType, VersionDraft, Visibility};
+use gateway::types::{IntegrationFields, VersionDraft};
 use gateway::{Gateway, GatewayConfig};
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-pub const MODEL: &str = "openai/gpt-4o-mini";
+pub use gateway::test_support::SAMPLE_MODEL as MODEL;
 
 pub struct TestGateway {
     pub gateway: Gateway,
@@ -103,39 +102,7 @@ fn config(database: &TestDatabase, simulator: &RunningSimulator) -> GatewayConfi
     config
 }
 
-pub fn fields(slug: &str) -> IntegrationFields {
-    IntegrationFields {
-        slug: slug.to_owned(),
-        name: "Helpful assistant".to_owned(),
-        description: Some("Answers a question".to_owned()),
-        active: true,
-        visibility: Visibility::Public,
-        conversational: false,
-        conversation_ttl_minutes: None,
-        rate_limit_per_minute: None,
-        daily_cap: None,
-        supports_vision: false,
-        supports_tools: false,
-    }
-}
-
-pub fn draft() -> VersionDraft {
-    VersionDraft {
-        prompt_template: "You are a helpful assistant. {{ question }}".to_owned(),
-        cacheable: true,
-        models: vec![MODEL.to_owned()],
-        default_params: BTreeMap::from([("max_tokens".to_owned(), json!(1024))]),
-        variables: vec![PromptVariable {
-            name: "question".to_owned(),
-            kind: VariableType::String,
-            required: true,
-            default: None,
-            description: None,
-        }],
-        server_tools: Default::default(),
-        notes: None,
-    }
-}
+pub use gateway::test_support::{sample_draft as draft, sample_fields as fields};
 
 pub fn args(value: Value) -> Map<String, Value> {
     value.as_object().cloned().unwrap_or_default()

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use gateway::test_support::TestDatabase;
-use gateway::types::{IntegrationFields, PromptVariable, VariableType, VersionDraft, Visibility};
+use gateway::types::{IntegrationFields, VersionDraft};
 use server::config::{LogFormat, OpenRouterConfig};
 use server::{Application, Config};
 use tokio::sync::oneshot;
@@ -84,40 +84,15 @@ impl TestApp {
         request.send().await.expect("request failed")
     }
 
-    /// A public integration `slug` with one required string variable `question`.
+    /// A public integration `slug` with one required string variable `question`
+    /// (`gateway::test_support::sample_draft`).
     pub async fn integration(
         &self,
         slug: &str,
         tweak: impl FnOnce(&mut IntegrationFields, &mut VersionDraft),
     ) {
-        let mut fields = IntegrationFields {
-            slug: slug.to_owned(),
-            name: "Helpful assistant".to_owned(),
-            description: None,
-            active: true,
-            visibility: Visibility::Public,
-            conversational: false,
-            conversation_ttl_minutes: None,
-            rate_limit_per_minute: None,
-            daily_cap: None,
-            supports_vision: false,
-            supports_tools: false,
-        };
-        let mut draft = VersionDraft {
-            prompt_template: "You are a helpful assistant. {{ question }}".to_owned(),
-            cacheable: false,
-            models: vec!["openai/gpt-4o-mini".to_owned()],
-            default_params: Default::default(),
-            variables: vec![PromptVariable {
-                name: "question".to_owned(),
-                kind: VariableType::String,
-                required: true,
-                default: None,
-                description: None,
-            }],
-            server_tools: Default::default(),
-            notes: None,
-        };
+        let mut fields = gateway::test_support::sample_fields(slug);
+        let mut draft = gateway::test_support::sample_draft();
         tweak(&mut fields, &mut draft);
         self.gateway
             .create_integration(&fields, &draft, None)
