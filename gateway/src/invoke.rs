@@ -580,11 +580,13 @@ async fn reject(
     error
 }
 
-async fn finish(gateway: &Gateway, prepared: Prepared) -> Result<InvokeResult> {
+async fn finish(gateway: &Gateway, mut prepared: Prepared) -> Result<InvokeResult> {
+    let upstream_started = Instant::now();
     let outcome = gateway
         .upstream()
         .chat(&prepared.payload, prepared.deadline)
         .await;
+    prepared.record.upstream_ms = Some(elapsed_ms(upstream_started));
     match outcome {
         Ok(completion) => succeed(gateway, prepared, completion, false).await,
         Err(error) => Err(fail(gateway, prepared, error, None).await),

@@ -8,6 +8,7 @@ mod error;
 pub mod integrations;
 pub mod invoke;
 pub mod limits;
+pub mod metrics;
 pub mod payload;
 pub mod prompts;
 pub mod settings;

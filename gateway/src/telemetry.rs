@@ -11,6 +11,7 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::error::{Result, StoreContext};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Rows queued before callers start waiting.
@@ -71,6 +72,8 @@ pub struct InvocationRecord {
     pub streamed: bool,
     pub request_hash: Option<String>,
     pub created_at_ms: i64,
+    /// Time spent waiting on OpenRouter (not stored; metrics derive the gateway's own share).
+    pub upstream_ms: Option<u64>,
 }
 
 impl InvocationRecord {
@@ -108,6 +111,7 @@ impl InvocationRecord {
             streamed: false,
             request_hash: None,
             created_at_ms,
+            upstream_ms: None,
         }
     }
 }
@@ -128,6 +132,7 @@ type Writer = (mpsc::Sender<()>, JoinHandle<()>);
 #[derive(Debug, Clone)]
 pub struct Telemetry {
     sender: mpsc::Sender<InvocationRecord>,
+    metrics: Arc<Metrics>,
     writer: Arc<Mutex<Option<Writer>>>,
     stats: Arc<TelemetryStats>,
 }
@@ -141,6 +146,7 @@ impl Telemetry {
         let task = tokio::spawn(write_batches(store, receiver, stopped, stats.clone()));
         Self {
             sender,
+            metrics: Arc::default(),
             writer: Arc::new(Mutex::new(Some((stop, task)))),
             stats,
         }
@@ -151,6 +157,7 @@ impl Telemetry {
         if let Some(message) = record.error_message.as_mut() {
             truncate_chars(message, MAX_ERROR_MESSAGE);
         }
+        self.metrics.observe(&record);
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
         if self.sender.send(record).await.is_err() {
             // Only after shutdown, when no call should still be running.
@@ -160,6 +167,11 @@ impl Telemetry {
 
     pub fn stats(&self) -> &TelemetryStats {
         &self.stats
+    }
+
+    /// Prometheus text exposition of every call seen and of the writer's queue.
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render(&self.stats)
     }
 
     /// Rows queued but not yet written.

@@ -1,8 +1,10 @@
-//! Probes: `/healthz` says the process serves HTTP, `/readyz` that its database answers.
+//! Operations endpoints: `/healthz` (the process serves HTTP), `/readyz` (its database answers)
+//! and `/metrics` (Prometheus text format).
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use gateway::Gateway;
 use serde_json::{Value, json};
 
@@ -19,4 +21,14 @@ pub(crate) async fn readyz(State(gateway): State<Gateway>) -> (StatusCode, Json<
             Json(json!({ "status": "unavailable", "message": "the database does not answer" })),
         )
     }
+}
+
+pub(crate) async fn metrics(State(gateway): State<Gateway>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        gateway.telemetry().render_metrics(),
+    )
 }

@@ -42,6 +42,7 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, api_prefix
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .nest(api_prefix, api)
         .leptos_routes_with_context(
             &state,

@@ -54,3 +54,35 @@ async fn responses_carry_a_request_id() {
     assert_eq!(id.to_str().unwrap().len(), 36);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn metrics_count_calls_by_integration_and_status_in_prometheus_format() {
+    let app = spawn_app().await;
+    app.integration("measured", |_, _| {}).await;
+    let token = app.token().await;
+    let body = serde_json::json!({ "args": { "question": "hi" } });
+    assert_eq!(
+        app.post("/api/ai/measured/chat", Some(&token), body)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("ai_gateway_requests_total{integration=\"measured\",status=\"ok\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "ai_gateway_added_latency_seconds_count{integration=\"measured\",status=\"ok\"} 1"
+    ));
+    assert!(text.contains("# TYPE ai_gateway_telemetry_queue_depth gauge"));
+    app.shutdown().await;
+}
