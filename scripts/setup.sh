@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping every piece that is already in place:
 # the wasm32 target, cargo-leptos and the matching wasm-bindgen CLI, the npm packages (Tailwind,
-# wasm-opt, Playwright) from the committed lockfiles, and Debian's Chromium for the browser tests.
+# wasm-opt, Playwright) from the committed lockfiles, the official OpenAI Python SDK in .venv for the
+# compatibility check, and Debian's Chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +65,16 @@ npm_ci() {
 }
 npm_ci .
 npm_ci end2end
+
+# --- Python: the official OpenAI SDK, for the compatibility check ---------------------------
+OPENAI_SDK_VERSION=1.109.1
+if .venv/bin/python -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_SDK_VERSION')" 2>/dev/null; then
+  say "openai ${OPENAI_SDK_VERSION} (python) present"
+else
+  say "installing the openai ${OPENAI_SDK_VERSION} python package into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "openai==${OPENAI_SDK_VERSION}"
+fi
 
 # --- Chromium ------------------------------------------------------------------------------
 if command -v chromium >/dev/null; then

@@ -43,6 +43,15 @@ impl ApiError {
         self.bearer_challenge = true;
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The same status and headers with another body shape (the OpenAI-compatible API's).
+    pub fn with_body(self, body: Value) -> Self {
+        Self { body, ..self }
+    }
+
     /// Also usable as one line of a stream's error event.
     pub fn body(&self) -> &Value {
         &self.body

@@ -199,3 +199,91 @@ fn messages(body: &Map<String, Value>, errors: &mut FieldErrors) -> Vec<ChatMess
     }
     parsed
 }
+
+/// `POST /v1/chat/completions`: OpenAI's request, with the integration slug as `model` and the
+/// template variables in `args`. Generation settings come from the top level, as OpenAI has them.
+pub(crate) struct OpenAiBody {
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    pub args: Map<String, Value>,
+    pub options: Map<String, Value>,
+    pub stream: bool,
+    pub include_usage: bool,
+}
+
+/// OpenAI fields that mean nothing here and are accepted silently (`n` must stay 1).
+const IGNORED_OPENAI_FIELDS: &[&str] = &[
+    "user",
+    "n",
+    "stream_options",
+    "store",
+    "metadata",
+    "parallel_tool_calls",
+];
+
+impl ParseBody for OpenAiBody {
+    fn parse(body: &Map<String, Value>) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let model = match body.get("model") {
+            Some(Value::String(slug)) if !slug.is_empty() => slug.clone(),
+            _ => {
+                errors.add("model", "The integration slug is required as `model`.");
+                String::new()
+            }
+        };
+        if body.get("n").is_some_and(|n| n.as_u64() != Some(1)) {
+            errors.add("n", "Only one choice per request is supported.");
+        }
+        let mut options = Map::new();
+        for (key, value) in body {
+            let key = if key == "max_completion_tokens" {
+                "max_tokens"
+            } else {
+                key.as_str()
+            };
+            if gateway::payload::CALLER_OPTIONS.contains(&key) {
+                options.insert(key.to_owned(), value.clone());
+            } else if !matches!(key, "model" | "messages" | "args" | "stream")
+                && !IGNORED_OPENAI_FIELDS.contains(&key)
+            {
+                errors.add(key, "This field is not supported by the gateway.");
+            }
+        }
+        let parsed = Self {
+            model,
+            messages: openai_messages(body, &mut errors),
+            args: object(body, "args", &mut errors),
+            options,
+            stream: flag(body, "stream", &mut errors),
+            include_usage: body
+                .get("stream_options")
+                .and_then(|o| o.get("include_usage"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        };
+        errors.into_result(parsed)
+    }
+}
+
+/// OpenAI messages: string content or a list of text parts, joined.
+fn openai_messages(body: &Map<String, Value>, errors: &mut FieldErrors) -> Vec<ChatMessage> {
+    let mut flattened = body.clone();
+    if let Some(Value::Array(items)) = body.get("messages") {
+        let items = items
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                if let Some(Value::Array(parts)) = item.get("content") {
+                    let text: String = parts
+                        .iter()
+                        .filter_map(|p| p.get("text").and_then(Value::as_str))
+                        .collect();
+                    item["content"] = Value::String(text);
+                }
+                item
+            })
+            .collect();
+        flattened.insert("messages".to_owned(), Value::Array(items));
+    }
+    messages(&flattened, errors)
+}

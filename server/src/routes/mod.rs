@@ -2,6 +2,7 @@
 
 mod api;
 mod health;
+mod openai;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -44,6 +45,13 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, api_prefix
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest(api_prefix, api)
+        .nest(
+            "/v1",
+            Router::new()
+                .route("/chat/completions", post(openai::chat_completions))
+                .route("/models", get(openai::models))
+                .layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
+        )
         .leptos_routes_with_context(
             &state,
             console_routes,

@@ -1,0 +1,171 @@
+//! The OpenAI-compatible API in OpenAI's own shapes, plus the official Python SDK against it.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn chat_completions_answer_in_openai_shape_with_the_slug_as_model() {
+    let app = spawn_app().await;
+    app.integration("helper", |_, _| {}).await;
+    let token = app.token().await;
+    let body = json!({ "model": "helper", "messages": [{"role": "user", "content": "hello"}], "args": {"question": "Hi?"}, "max_tokens": 50 });
+    let response = app.post("/v1/chat/completions", Some(&token), body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["object"], "chat.completion");
+    assert_eq!(body["model"], "helper");
+    assert_eq!(body["choices"][0]["message"]["role"], "assistant");
+    assert!(
+        body["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Simulated answer from")
+    );
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    assert!(body["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stream_is_openai_chunks_with_usage_and_done() {
+    let app = spawn_app().await;
+    app.integration("streamer", |_, _| {}).await;
+    let token = app.token().await;
+    let body = json!({ "model": "streamer", "messages": [{"role": "user", "content": "tell me"}], "args": {"question": "x"},
+                       "stream": true, "stream_options": {"include_usage": true} });
+    let text = app
+        .post("/v1/chat/completions", Some(&token), body)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let data: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .collect();
+    assert_eq!(*data.last().unwrap(), "[DONE]");
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["object"] == "chat.completion.chunk")
+    );
+    let usage = chunks.last().unwrap();
+    assert_eq!(usage["choices"], json!([]));
+    assert!(usage["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(
+        chunks[chunks.len() - 2]["choices"][0]["finish_reason"],
+        "stop"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn models_lists_only_api_visible_active_integrations() {
+    let app = spawn_app().await;
+    app.integration("visible", |_, _| {}).await;
+    app.integration("hidden", |f, _| {
+        f.visibility = gateway::types::Visibility::Internal
+    })
+    .await;
+    let token = app.token().await;
+    let response = app
+        .client
+        .get(format!("{}/v1/models", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["visible"]);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn errors_come_in_openai_shape() {
+    let app = spawn_app().await;
+    app.integration("strict", |_, _| {}).await;
+    let unauthenticated = app
+        .post(
+            "/v1/chat/completions",
+            None,
+            json!({"model": "strict", "messages": []}),
+        )
+        .await;
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unauthenticated.json::<Value>().await.unwrap()["error"]["type"],
+        "authentication_error"
+    );
+    let token = app.token().await;
+    let missing = app
+        .post(
+            "/v1/chat/completions",
+            Some(&token),
+            json!({"model": "strict", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = &missing.json::<Value>().await.unwrap()["error"];
+    assert_eq!(error["type"], "invalid_request_error");
+    assert_eq!(error["param"], "question");
+    let unknown = app
+        .post(
+            "/v1/chat/completions",
+            Some(&token),
+            json!({"model": "nope", "messages": []}),
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    app.shutdown().await;
+}
+
+/// The official `openai` Python package, installed by `make setup` into `.venv`, drives the API
+/// in both modes. Skipped (loudly) only where that virtualenv does not exist.
+#[tokio::test]
+async fn the_official_openai_python_sdk_works_unchanged() {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    if !python.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the SDK check: run `make setup` first"
+        );
+        eprintln!("skipped: no .venv with the openai package (run `make setup`)");
+        return;
+    }
+    let app = spawn_app().await;
+    app.integration("sdk", |_, _| {}).await;
+    let token = app.token().await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openai_sdk_check.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .env("BASE_URL", format!("{}/v1", app.address))
+        .env("TOKEN", &token)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("non-streaming ok") && stdout.contains("streaming ok"),
+        "{stdout}"
+    );
+    app.shutdown().await;
+}
