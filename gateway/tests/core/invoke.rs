@@ -361,3 +361,40 @@ async fn simulated_spend(t: &TestGateway) -> f64 {
         .unwrap();
     body["data"]["total_usage"].as_f64().unwrap()
 }
+
+crate::on_each_engine!(
+    a_caller_that_goes_away_mid_stream_still_gets_its_call_recorded,
+    |t: TestGateway| async move {
+        use futures::StreamExt;
+        t.integration("abandoned", |_, draft| {
+            draft.models = vec!["simulator/slow-stream".to_owned()]
+        })
+        .await;
+        let request = InvokeRequest::new(
+            "abandoned",
+            args(json!({"question": "one two three four five six seven eight"})),
+        );
+        let mut stream = gateway::invoke::stream(&t.gateway, request).await.unwrap();
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(gateway::invoke::StreamItem::Delta(_)))
+        ));
+        drop(stream);
+        // The row is written by a task the drop starts; give it a moment.
+        for _ in 0..100 {
+            if t.rows("error_class = 'client_disconnected' and streamed")
+                .await
+                == 1
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            t.rows("error_class = 'client_disconnected' and streamed")
+                .await,
+            1
+        );
+        t
+    }
+);
