@@ -3,7 +3,9 @@
 mod api;
 mod health;
 mod openai;
+pub(crate) mod openapi;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
@@ -34,10 +36,13 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, api_prefix
     let shell_options = state.leptos_options.clone();
 
     // Bodies beyond this are refused before they are read: prompts are text, not uploads.
+    let [chat, start, converse] = openapi::NATIVE_ROUTES.map(|(path, _)| path);
     let api = Router::new()
-        .route("/{slug}/chat", post(api::chat))
-        .route("/{slug}/start", post(api::start))
-        .route("/{slug}/converse", post(api::converse))
+        .route(chat, post(api::chat))
+        .route(start, post(api::start))
+        .route(converse, post(api::converse))
+        .route("/openapi.json", get(openapi::document))
+        .layer(Extension(openapi::ApiPrefix(api_prefix.to_owned())))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
 
     Router::new()

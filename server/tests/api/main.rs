@@ -8,3 +8,4 @@ mod health;
 mod helpers;
 mod invoke;
 mod openai;
+mod openapi;
