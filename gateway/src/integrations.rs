@@ -108,30 +108,19 @@ pub async fn create(
         .begin()
         .await
         .context("starting to create an integration")?;
-    let inserted = sqlx::query(
+    let insert = sqlx::query(
         "insert into ai_integrations (slug, name, description, is_active, visibility, is_conversational,
              conversation_ttl_minutes, rate_limit_per_minute, daily_cap_nanos, supports_vision,
              supports_tools, created_by, updated_by, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $13)
          returning id",
     )
-    .bind(&fields.slug)
-    .bind(fields.name.trim())
-    .bind(fields.description.as_deref())
-    .bind(fields.active)
-    .bind(fields.visibility.as_str())
-    .bind(fields.conversational)
-    .bind(fields.conversation_ttl_minutes.map(i64::from))
-    .bind(fields.rate_limit_per_minute.map(i64::from))
-    .bind(fields.daily_cap.map(|c| c.0))
-    .bind(fields.supports_vision)
-    .bind(fields.supports_tools)
-    .bind(author)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .context("inserting an integration")
-    .map_err(|e| taken_slug(e, &fields.slug))?;
+    .bind(&fields.slug);
+    let inserted = bind_fields(insert, fields, author, now)
+        .fetch_one(&mut *tx)
+        .await
+        .context("inserting an integration")
+        .map_err(|e| taken_slug(e, &fields.slug))?;
     let id: i64 = inserted
         .try_get("id")
         .context("reading the new integration id")?;
@@ -165,29 +154,18 @@ pub async fn update(
             "The slug cannot change after creation.",
         ));
     }
-    sqlx::query(
+    let update = sqlx::query(
         "update ai_integrations set name = $2, description = $3, is_active = $4, visibility = $5,
              is_conversational = $6, conversation_ttl_minutes = $7, rate_limit_per_minute = $8,
              daily_cap_nanos = $9, supports_vision = $10, supports_tools = $11, updated_by = $12,
              updated_at = $13
          where id = $1 and deleted_at is null",
     )
-    .bind(id)
-    .bind(fields.name.trim())
-    .bind(fields.description.as_deref())
-    .bind(fields.active)
-    .bind(fields.visibility.as_str())
-    .bind(fields.conversational)
-    .bind(fields.conversation_ttl_minutes.map(i64::from))
-    .bind(fields.rate_limit_per_minute.map(i64::from))
-    .bind(fields.daily_cap.map(|c| c.0))
-    .bind(fields.supports_vision)
-    .bind(fields.supports_tools)
-    .bind(author)
-    .bind(now)
-    .execute(store.pool())
-    .await
-    .context("updating an integration")?;
+    .bind(id);
+    bind_fields(update, fields, author, now)
+        .execute(store.pool())
+        .await
+        .context("updating an integration")?;
     get(store, id).await
 }
 
@@ -277,6 +255,31 @@ pub async fn list(store: &Store) -> Result<Vec<Integration>> {
     .await
     .context("listing integrations")?;
     rows.iter().map(from_row).collect()
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds `$2`..`$13`, shared by the insert and the update: every registry field but the slug,
+/// then the author and the time.
+fn bind_fields<'q>(
+    query: AnyQuery<'q>,
+    fields: &'q IntegrationFields,
+    author: Option<&'q str>,
+    now: i64,
+) -> AnyQuery<'q> {
+    query
+        .bind(fields.name.trim())
+        .bind(fields.description.as_deref())
+        .bind(fields.active)
+        .bind(fields.visibility.as_str())
+        .bind(fields.conversational)
+        .bind(fields.conversation_ttl_minutes.map(i64::from))
+        .bind(fields.rate_limit_per_minute.map(i64::from))
+        .bind(fields.daily_cap.map(|c| c.0))
+        .bind(fields.supports_vision)
+        .bind(fields.supports_tools)
+        .bind(author)
+        .bind(now)
 }
 
 fn taken_slug(error: Error, slug: &str) -> Error {
