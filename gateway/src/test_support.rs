@@ -15,6 +15,8 @@ use gateway_types::{
 
 use sqlx::{Connection, Executor};
 
+use crate::Store;
+
 /// The PostgreSQL server tests create their databases on, e.g.
 /// `postgres://postgres@127.0.0.1:5432/test`. Unset means the PostgreSQL suite is skipped.
 pub const POSTGRES_URL_VAR: &str = "AI_GATEWAY_TEST_POSTGRES_URL";
@@ -41,6 +43,22 @@ macro_rules! on_each_engine {
             }
         }
     };
+}
+
+/// Runs `body` with a migrated store on `database`, then closes the store and removes the
+/// database: the runner of suites whose tests need only a store.
+pub async fn with_store<F, Fut>(database: TestDatabase, body: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let store = Store::connect(database.url())
+        .await
+        .expect("connecting to a test database");
+    store.migrate().await.expect("migrating a test database");
+    body(store.clone()).await;
+    store.close().await;
+    database.destroy().await;
 }
 
 /// A public integration named `slug`, with no limits of its own.

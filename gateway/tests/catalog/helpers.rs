@@ -1,7 +1,6 @@
 //! Shared plumbing: running a test on each engine, building catalogs, and the upstreams they
 //! fetch from (the simulator, or a stub that answers with a fixed body and records requests).
 
-use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -9,7 +8,6 @@ use std::time::Duration;
 
 use gateway::Store;
 use gateway::catalog::Catalog;
-use gateway::test_support::TestDatabase;
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -24,24 +22,11 @@ pub const DAY: Duration = Duration::from_secs(86_400);
 pub const DEAD_URL: &str = "http://127.0.0.1:9/api/v1";
 
 /// Declares `<name>::sqlite` and `<name>::postgres` tests that run `$body(store)`.
-/// Declares `<name>::sqlite` and `<name>::postgres` tests that run `$body` through `run_on`.
 #[macro_export]
 macro_rules! on_each_engine {
     ($name:ident, $body:expr) => {
-        gateway::on_each_engine!($name, $crate::helpers::run_on, $body);
+        gateway::on_each_engine!($name, gateway::test_support::with_store, $body);
     };
-}
-
-pub async fn run_on<F, Fut>(db: TestDatabase, body: F)
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let store = Store::connect(db.url()).await.expect("connecting");
-    store.migrate().await.expect("migrating");
-    body(store.clone()).await;
-    store.close().await;
-    db.destroy().await;
 }
 
 /// A catalog without an API key (`/models` is public).
