@@ -19,6 +19,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The API docs page serves the pinned Scalar bundle itself (fetched from npm, hash-checked).
+RUN scripts/vendor-scalar.sh
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target,id=ai-gateway-target \
     cargo leptos build --release \

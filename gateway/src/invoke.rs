@@ -367,12 +367,9 @@ pub fn resolve_for_api(
     gateway: &Gateway,
     slug: &str,
 ) -> Result<Arc<crate::snapshot::LiveIntegration>> {
-    let snapshot = gateway.snapshot();
-    snapshot
-        .integration(slug)
-        .filter(|live| {
-            live.integration.fields.active && live.integration.fields.visibility.is_api_visible()
-        })
+    gateway
+        .snapshot()
+        .api_integration(slug)
         .cloned()
         .ok_or(Error::NotFound("integration"))
 }

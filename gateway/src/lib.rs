@@ -9,6 +9,7 @@ pub mod integrations;
 pub mod invoke;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod payload;
 pub mod prompts;
 pub mod settings;
@@ -20,6 +21,7 @@ pub mod test_support;
 pub mod tokens;
 pub mod upstream;
 pub mod versions;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -23,6 +23,12 @@ pub struct LiveIntegration {
     pub prompt: std::result::Result<Arc<Prompt>, gateway_types::FieldErrors>,
 }
 
+impl LiveIntegration {
+    fn is_api_callable(&self) -> bool {
+        self.integration.fields.active && self.integration.fields.visibility.is_api_visible()
+    }
+}
+
 /// An immutable view of the configuration at one moment.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -35,6 +41,18 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn integration(&self, slug: &str) -> Option<&Arc<LiveIntegration>> {
         self.by_slug.get(slug)
+    }
+
+    /// The integration if the public API may call it: active and visible to the API.
+    pub fn api_integration(&self, slug: &str) -> Option<&Arc<LiveIntegration>> {
+        self.by_slug.get(slug).filter(|live| live.is_api_callable())
+    }
+
+    /// Every integration the public API may call, in slug order.
+    pub fn api_integrations(&self) -> Vec<Arc<LiveIntegration>> {
+        let mut all = self.integrations();
+        all.retain(|live| live.is_api_callable());
+        all
     }
 
     /// Every integration that is not deleted, in slug order.

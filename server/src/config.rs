@@ -27,6 +27,33 @@ pub struct Config {
     /// Where users reach this deployment (sent to OpenRouter as the app's referer); optional.
     pub public_url: Option<String>,
     pub openrouter: OpenRouterConfig,
+    pub docs: DocsConfig,
+}
+
+/// The interactive API docs (`{prefix}/docs`) and the OpenAPI document (`{prefix}/openapi.json`).
+#[derive(Debug, Clone)]
+pub struct DocsConfig {
+    /// Off: neither route exists.
+    pub enabled: bool,
+    pub dark_mode: bool,
+    /// When set, both routes ask for these HTTP Basic credentials.
+    pub auth: Option<DocsAuth>,
+}
+
+impl Default for DocsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dark_mode: true,
+            auth: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DocsAuth {
+    pub user: String,
+    pub password: Secret,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +75,10 @@ pub enum LogFormat {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -72,6 +103,17 @@ struct FileConfig {
     api_prefix: Option<String>,
     #[serde(default)]
     openrouter: FileOpenRouter,
+    #[serde(default)]
+    api_docs: FileDocs,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDocs {
+    enabled: Option<bool>,
+    dark_mode: Option<bool>,
+    /// `user:password`.
+    auth: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,6 +160,21 @@ impl Config {
             },
             None => file.log_format.unwrap_or(LogFormat::Json),
         };
+        let docs = DocsConfig {
+            enabled: flag(
+                env("AI_GATEWAY_API_DOCS_ENABLED"),
+                "AI_GATEWAY_API_DOCS_ENABLED",
+            )?
+            .or(file.api_docs.enabled)
+            .unwrap_or(true),
+            dark_mode: flag(env("AI_GATEWAY_API_DOCS_DARK"), "AI_GATEWAY_API_DOCS_DARK")?
+                .or(file.api_docs.dark_mode)
+                .unwrap_or(true),
+            auth: env("AI_GATEWAY_API_DOCS_AUTH")
+                .or(file.api_docs.auth)
+                .map(|pair| docs_auth(&pair))
+                .transpose()?,
+        };
         Ok(Self {
             listen,
             database_url: env("AI_GATEWAY_DATABASE_URL")
@@ -138,7 +195,30 @@ impl Config {
                     .or(file.openrouter.base_url)
                     .unwrap_or_else(|| DEFAULT_OPENROUTER_BASE_URL.to_owned()),
             },
+            docs,
         })
+    }
+}
+
+/// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); anything else is an error, not "off".
+fn flag(value: Option<String>, name: &str) -> anyhow::Result<Option<bool>> {
+    value
+        .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            other => anyhow::bail!("{name} {other:?} must be true or false"),
+        })
+        .transpose()
+}
+
+/// `user:password`, both non-empty.
+fn docs_auth(pair: &str) -> anyhow::Result<DocsAuth> {
+    match pair.split_once(':') {
+        Some((user, password)) if !user.is_empty() && !password.is_empty() => Ok(DocsAuth {
+            user: user.to_owned(),
+            password: Secret(password.to_owned()),
+        }),
+        _ => anyhow::bail!("AI_GATEWAY_API_DOCS_AUTH must be user:password"),
     }
 }
 
@@ -222,6 +302,35 @@ mod tests {
 
         let err = Config::from_sources(None, env(&[("AI_GATEWAY_LISTEN", "nowhere")])).unwrap_err();
         assert!(err.to_string().contains("AI_GATEWAY_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn docs_settings_come_from_the_environment_and_are_checked() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        assert!(config.docs.enabled && config.docs.dark_mode && config.docs.auth.is_none());
+        let config = Config::from_sources(
+            None,
+            env(&[
+                ("AI_GATEWAY_API_DOCS_ENABLED", "off"),
+                ("AI_GATEWAY_API_DOCS_AUTH", "reader:s3cret:x"),
+            ]),
+        )
+        .unwrap();
+        assert!(!config.docs.enabled);
+        let auth = config.docs.auth.unwrap();
+        assert_eq!(
+            (auth.user.as_str(), auth.password.expose()),
+            ("reader", "s3cret:x")
+        );
+        assert!(!format!("{auth:?}").contains("s3cret"));
+        for (name, value) in [
+            ("AI_GATEWAY_API_DOCS_ENABLED", "maybe"),
+            ("AI_GATEWAY_API_DOCS_AUTH", "nopassword"),
+            ("AI_GATEWAY_API_DOCS_AUTH", ":x"),
+        ] {
+            let err = Config::from_sources(None, env(&[(name, value)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

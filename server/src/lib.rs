@@ -12,5 +12,4 @@ mod startup;
 
 pub use config::Config;
 pub use logging::init_logging;
-pub use routes::openapi::NATIVE_ROUTES;
 pub use startup::Application;

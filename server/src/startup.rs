@@ -47,7 +47,7 @@ impl Application {
             .site_root(config.site_root.to_string_lossy().as_ref())
             .site_addr(address)
             .build();
-        let router = routes::router(gateway.clone(), leptos_options, &config.api_prefix);
+        let router = routes::router(gateway.clone(), leptos_options, &config);
         tracing::info!(
             %address,
             database = %redact_url(&config.database_url),

@@ -11,8 +11,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use gateway::invoke::{self, Either, InvokeStream, StreamItem};
-use gateway::{Gateway, InvokeResult};
-use serde_json::{Value, json};
+use gateway::{Gateway, wire};
+use serde_json::json;
 
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
@@ -30,7 +30,7 @@ pub(crate) async fn chat(
     if stream {
         Ok(sse(&slug, invoke::stream(&gateway, request).await?))
     } else {
-        Ok(Json(envelope(&slug, &gateway.run(request).await?)).into_response())
+        Ok(Json(wire::envelope(&slug, &gateway.run(request).await?)).into_response())
     }
 }
 
@@ -74,38 +74,9 @@ pub(crate) async fn converse(
     )
     .await?
     {
-        Either::Done(result) => Ok(Json(envelope(&slug, &result)).into_response()),
+        Either::Done(result) => Ok(Json(wire::envelope(&slug, &result)).into_response()),
         Either::Stream(events) => Ok(sse(&slug, events)),
     }
-}
-
-/// `{data, meta}`: the answer without the provider's raw message (it may carry reasoning).
-pub(crate) fn envelope(slug: &str, result: &InvokeResult) -> Value {
-    let usage = &result.usage;
-    let mut data = json!({
-        "text": result.text,
-        "citations": result.citations.iter().map(|c| json!({ "url": c.url, "title": c.title })).collect::<Vec<_>>(),
-        "usage": {
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens,
-            "cached_tokens": usage.cached_tokens,
-            "reasoning_tokens": usage.reasoning_tokens,
-        },
-        "model_requested": result.model_requested,
-        "model_used": result.model_used,
-        "status": result.status.as_str(),
-        "finish_reason": result.finish_reason,
-        "cost_usd": result.cost.map(|c| c.as_usd()),
-        "latency_ms": result.latency_ms,
-        "attempts": result.attempts,
-        "generation_id": result.generation_id,
-        "invocation_id": result.invocation_id.to_string(),
-    });
-    if let Some(conversation_id) = &result.conversation_id {
-        data["conversation_id"] = Value::from(conversation_id.as_str());
-    }
-    json!({ "data": data, "meta": { "integration": slug } })
 }
 
 /// `delta` events as text arrives, then one `done` event with the envelope, or one `error`
@@ -120,7 +91,7 @@ fn sse(slug: &str, events: InvokeStream) -> Response {
                     .data(json!({ "text": text }).to_string()),
                 Ok(StreamItem::Done(result)) => Event::default()
                     .event("done")
-                    .data(envelope(&slug, &result).to_string()),
+                    .data(wire::envelope(&slug, &result).to_string()),
                 Err(error) => Event::default()
                     .event("error")
                     .data(ApiError::from(error).body().to_string()),

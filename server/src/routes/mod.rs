@@ -1,9 +1,11 @@
 //! The one place where the HTTP surface is assembled: route tables, shared state and layers.
 
 mod api;
+mod docs;
 mod health;
 mod openai;
-pub(crate) mod openapi;
+
+use std::sync::Arc;
 
 use axum::Extension;
 use axum::Router;
@@ -11,12 +13,15 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use gateway::Gateway;
+use gateway::openapi::{NATIVE_ROUTES, OPENAI_CHAT_ROUTE, OPENAI_MODELS_ROUTE};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+
+use crate::config::Config;
 
 const API_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -27,7 +32,7 @@ pub(crate) struct AppState {
     pub leptos_options: LeptosOptions,
 }
 
-pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, api_prefix: &str) -> Router {
+pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &Config) -> Router {
     let state = AppState {
         gateway: gateway.clone(),
         leptos_options,
@@ -36,25 +41,37 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, api_prefix
     let shell_options = state.leptos_options.clone();
 
     // Bodies beyond this are refused before they are read: prompts are text, not uploads.
-    let [chat, start, converse] = openapi::NATIVE_ROUTES.map(|(path, _)| path);
-    let api = Router::new()
+    let [chat, start, converse] = NATIVE_ROUTES.map(|(path, _)| path);
+    let mut api = Router::new()
         .route(chat, post(api::chat))
         .route(start, post(api::start))
         .route(converse, post(api::converse))
-        .route("/openapi.json", get(openapi::document))
-        .layer(Extension(openapi::ApiPrefix(api_prefix.to_owned())))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+    if config.docs.enabled {
+        let described = Arc::new(docs::Docs {
+            prefix: config.api_prefix.clone(),
+            public_url: config.public_url.clone(),
+            config: config.docs.clone(),
+            site_root: config.site_root.clone(),
+        });
+        api = api.merge(
+            Router::new()
+                .route("/openapi.json", get(docs::document))
+                .route("/docs", get(docs::page))
+                .layer(axum::middleware::from_fn(docs::require_credentials))
+                .layer(Extension(described)),
+        );
+    }
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .nest(api_prefix, api)
-        .nest(
-            "/v1",
+        .nest(&config.api_prefix, api)
+        .merge(
             Router::new()
-                .route("/chat/completions", post(openai::chat_completions))
-                .route("/models", get(openai::models))
+                .route(OPENAI_CHAT_ROUTE, post(openai::chat_completions))
+                .route(OPENAI_MODELS_ROUTE, get(openai::models))
                 .layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
         .leptos_routes_with_context(

@@ -11,7 +11,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt, stream};
 use gateway::invoke::{self, InvokeStream, StreamItem};
-use gateway::{Caller, CallerKind, Gateway, InvokeRequest, InvokeResult};
+use gateway::{Caller, CallerKind, Gateway, InvokeRequest, wire};
 use serde_json::{Value, json};
 
 use crate::auth::ApiCaller;
@@ -50,12 +50,12 @@ async fn complete(
     };
     if stream {
         Ok(chunks(
-            slug,
+            &slug,
             include_usage,
             invoke::stream(gateway, request).await?,
         ))
     } else {
-        Ok(Json(completion(&slug, &gateway.run(request).await?)).into_response())
+        Ok(Json(wire::openai_completion(&slug, &gateway.run(request).await?)).into_response())
     }
 }
 
@@ -64,96 +64,30 @@ pub(crate) async fn models(
     State(gateway): State<Gateway>,
     caller: Result<ApiCaller, ApiError>,
 ) -> Response {
-    if let Err(error) = caller {
-        return openai_error(error);
+    match caller {
+        Ok(_) => Json(wire::openai_models(&gateway.snapshot())).into_response(),
+        Err(error) => openai_error(error),
     }
-    let data: Vec<Value> = gateway
-        .snapshot()
-        .integrations()
-        .iter()
-        .filter(|live| {
-            live.integration.fields.active && live.integration.fields.visibility.is_api_visible()
-        })
-        .map(|live| {
-            json!({
-                "id": live.integration.fields.slug,
-                "object": "model",
-                "created": live.integration.created_at_ms / 1000,
-                "owned_by": "ai-gateway",
-            })
-        })
-        .collect();
-    Json(json!({ "object": "list", "data": data })).into_response()
-}
-
-fn completion(slug: &str, result: &InvokeResult) -> Value {
-    json!({
-        "id": format!("chatcmpl-{}", result.invocation_id.simple()),
-        "object": "chat.completion",
-        "created": gateway::now_ms() / 1000,
-        "model": slug,
-        "choices": [{
-            "index": 0,
-            "message": { "role": "assistant", "content": result.text, "refusal": null },
-            "logprobs": null,
-            "finish_reason": result.finish_reason.as_deref().unwrap_or("stop"),
-        }],
-        "usage": usage(result),
-    })
-}
-
-fn usage(result: &InvokeResult) -> Value {
-    json!({
-        "prompt_tokens": result.usage.prompt_tokens,
-        "completion_tokens": result.usage.completion_tokens,
-        "total_tokens": result.usage.prompt_tokens + result.usage.completion_tokens,
-        "prompt_tokens_details": { "cached_tokens": result.usage.cached_tokens },
-        "completion_tokens_details": { "reasoning_tokens": result.usage.reasoning_tokens },
-        "cost": result.cost.map(|c| c.as_usd()),
-    })
 }
 
 /// OpenAI's chunk stream: a role chunk, content chunks, a finish chunk, the usage chunk when
 /// asked for, then `[DONE]`; a failure ends with an `error` object and no `[DONE]`.
-fn chunks(slug: String, include_usage: bool, events: InvokeStream) -> Response {
-    let id = format!("chatcmpl-{}", uuid::Uuid::now_v7().simple());
-    let created = gateway::now_ms() / 1000;
-    let chunk = move |choices: Value, usage: Option<Value>| {
-        let mut chunk = json!({
-            "id": id, "object": "chat.completion.chunk", "created": created, "model": slug, "choices": choices,
-        });
-        if let Some(usage) = usage {
-            chunk["usage"] = usage;
-        }
-        Event::default().data(chunk.to_string())
-    };
-    let delta = |delta: Value, finish: Option<&str>| json!([{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }]);
-    let first = chunk(
-        delta(json!({ "role": "assistant", "content": "" }), None),
-        None,
-    );
+fn chunks(slug: &str, include_usage: bool, events: InvokeStream) -> Response {
+    let shapes = wire::OpenAiChunks::new(slug);
+    let event = |chunk: Value| Event::default().data(chunk.to_string());
+    let first = event(shapes.role());
     let body = events.flat_map(move |item| {
         let out: Vec<Event> = match item {
-            Ok(StreamItem::Delta(text)) => {
-                vec![chunk(delta(json!({ "content": text }), None), None)]
-            }
+            Ok(StreamItem::Delta(text)) => vec![event(shapes.content(&text))],
             Ok(StreamItem::Done(result)) => {
-                let mut out = vec![chunk(
-                    delta(
-                        json!({}),
-                        Some(result.finish_reason.as_deref().unwrap_or("stop")),
-                    ),
-                    None,
-                )];
+                let mut out = vec![event(shapes.finish(&result))];
                 if include_usage {
-                    out.push(chunk(json!([]), Some(usage(&result))));
+                    out.push(event(shapes.usage(&result)));
                 }
                 out.push(Event::default().data("[DONE]"));
                 out
             }
-            Err(error) => {
-                vec![Event::default().data(openai_error_body(&ApiError::from(error)).to_string())]
-            }
+            Err(error) => vec![event(openai_error_body(&ApiError::from(error)))],
         };
         stream::iter(out)
     });

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use gateway::test_support::TestDatabase;
 use gateway::types::{IntegrationFields, VersionDraft};
-use server::config::{LogFormat, OpenRouterConfig};
+use server::config::{DocsConfig, LogFormat, OpenRouterConfig};
 use server::{Application, Config};
 use tokio::sync::oneshot;
 
@@ -28,7 +28,15 @@ pub async fn spawn_app_on_postgres() -> Option<TestApp> {
 }
 
 pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
-    let config = Config {
+    spawn_app_with(database, |_| {}).await
+}
+
+/// Starts the server with `configure` applied to the test configuration.
+pub async fn spawn_app_with(
+    database: TestDatabase,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database.url().to_owned(),
         site_root: PathBuf::from("target/site"),
@@ -39,7 +47,9 @@ pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
             api_key: None,
             base_url: "http://127.0.0.1:9/api/v1".into(),
         },
+        docs: DocsConfig::default(),
     };
+    configure(&mut config);
     let app = Application::build(config)
         .await
         .expect("building the application");
@@ -57,6 +67,21 @@ pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
         stop: Some(stop),
         serving,
     }
+}
+
+/// The interpreter of the `.venv` that `make setup` fills (the OpenAI SDK, the OpenAPI
+/// validator), or `None` where it was not set up; CI must have it.
+pub fn venv_python() -> Option<PathBuf> {
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI must run the Python checks: run `make setup` first"
+    );
+    eprintln!("skipped: no .venv with the Python checks (run `make setup`)");
+    None
 }
 
 impl TestApp {

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, venv_python};
 
 #[tokio::test]
 async fn chat_completions_answer_in_openai_shape_with_the_slug_as_model() {
@@ -136,15 +136,9 @@ async fn errors_come_in_openai_shape() {
 /// in both modes. Skipped (loudly) only where that virtualenv does not exist.
 #[tokio::test]
 async fn the_official_openai_python_sdk_works_unchanged() {
-    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    if !python.exists() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the SDK check: run `make setup` first"
-        );
-        eprintln!("skipped: no .venv with the openai package (run `make setup`)");
+    let Some(python) = venv_python() else {
         return;
-    }
+    };
     let app = spawn_app().await;
     app.integration("sdk", |_, _| {}).await;
     let token = app.token().await;

@@ -1,10 +1,20 @@
-//! The OpenAPI document describes every native route of every API-visible integration, with a
-//! request body typed from the prompt's variables.
+//! The OpenAPI document describes every route of every API-visible integration and the
+//! OpenAI-compatible routes, validates as OpenAPI 3.1, and the docs page and document follow the
+//! configuration (off, Basic auth) and the runtime API switch.
 
+use gateway::openapi::{NATIVE_ROUTES, OPENAI_CHAT_ROUTE, OPENAI_MODELS_ROUTE};
+use gateway::test_support::TestDatabase;
 use reqwest::StatusCode;
 use serde_json::Value;
+use server::config::DocsAuth;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app, spawn_app_with, venv_python};
+
+async fn document(app: &TestApp) -> Value {
+    let response = app.get("/api/ai/openapi.json").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
 
 #[tokio::test]
 async fn the_document_describes_every_route_of_every_callable_integration() {
@@ -15,43 +25,70 @@ async fn the_document_describes_every_route_of_every_callable_integration() {
         f.visibility = gateway::types::Visibility::Internal
     })
     .await;
-    let response = app.get("/api/ai/openapi.json").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let document: Value = response.json().await.unwrap();
+    let document = document(&app).await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = document["paths"].as_object().unwrap();
-    // A route the router serves but the document leaves out fails here.
-    for (route, _) in server::NATIVE_ROUTES {
-        let path = format!("/api/ai{}", route.replace("{slug}", "talker"));
+    let token = app.token().await;
+    // Every route the router registers comes from these tables; each must be described and
+    // served (a described route the router lacks answers 404 or 405).
+    let mut served: Vec<(String, &str)> = NATIVE_ROUTES
+        .iter()
+        .map(|(route, _)| {
+            (
+                format!("/api/ai{}", route.replace("{slug}", "talker")),
+                "post",
+            )
+        })
+        .collect();
+    served.push((OPENAI_CHAT_ROUTE.to_owned(), "post"));
+    served.push((OPENAI_MODELS_ROUTE.to_owned(), "get"));
+    for (path, method) in &served {
         assert!(
-            paths.contains_key(&path),
-            "{path} is not described: {:?}",
+            paths.get(path).and_then(|p| p.get(*method)).is_some(),
+            "{method} {path} is not described: {:?}",
             paths.keys().collect::<Vec<_>>()
         );
-        let token = app.token().await;
-        let status = app
-            .post(&path, Some(&token), serde_json::json!({}))
-            .await
-            .status();
-        assert_ne!(
-            status,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "{path} is described but not served"
+        let request = match *method {
+            "get" => app.client.get(format!("{}{path}", app.address)),
+            _ => app
+                .client
+                .post(format!("{}{path}", app.address))
+                .json(&serde_json::json!({})),
+        };
+        let status = request.bearer_auth(&token).send().await.unwrap().status();
+        assert!(
+            status != StatusCode::METHOD_NOT_ALLOWED && status != StatusCode::NOT_FOUND,
+            "{method} {path} is described but answers {status}"
         );
     }
-    assert!(
-        paths.keys().all(|p| !p.contains("/private/")),
-        "internal integrations stay out"
+    assert_eq!(
+        paths.len(),
+        served.len(),
+        "the document describes a route that is not served: {:?}",
+        paths.keys().collect::<Vec<_>>()
     );
     let chat = &paths["/api/ai/talker/chat"]["post"];
-    let args = &chat["requestBody"]["content"]["application/json"]["schema"]["properties"]["args"];
-    assert_eq!(args["properties"]["question"]["type"], "string");
-    assert_eq!(args["required"][0], "question");
-    assert!(
-        chat["description"]
-            .as_str()
-            .unwrap()
-            .contains("openai/gpt-4o-mini")
+    let body = &chat["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(
+        body["properties"]["args"]["properties"]["question"]["type"],
+        "string"
+    );
+    assert_eq!(body["properties"]["args"]["required"][0], "question");
+    assert_eq!(
+        body["properties"]["options"]["properties"]["max_tokens"]["type"],
+        "integer"
+    );
+    let description = chat["description"].as_str().unwrap();
+    assert!(description.contains("openai/gpt-4o-mini"), "{description}");
+    assert!(description.contains("Prompt caching"), "{description}");
+    assert_eq!(
+        chat["responses"]["422"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ValidationError"
+    );
+    assert_eq!(
+        paths[OPENAI_CHAT_ROUTE]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+            ["model"]["enum"],
+        serde_json::json!(["talker"])
     );
     assert_eq!(
         document["components"]["securitySchemes"]["bearer"]["scheme"],
@@ -60,15 +97,149 @@ async fn the_document_describes_every_route_of_every_callable_integration() {
     app.shutdown().await;
 }
 
+/// Checked by openapi-spec-validator from PyPI (installed into `.venv` by `make setup`).
 #[tokio::test]
-async fn the_document_follows_the_api_switch() {
+async fn the_document_is_valid_openapi_3_1() {
+    let Some(python) = venv_python() else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.integration("talker", |f, d| {
+        f.conversational = true;
+        f.description = Some("Answers <questions> & \"quotes\".".to_owned());
+        d.variables.push(gateway::types::PromptVariable {
+            name: "payload".to_owned(),
+            kind: gateway::types::VariableType::Json,
+            required: false,
+            default: Some(serde_json::json!("{}")),
+            description: None,
+        });
+    })
+    .await;
+    app.integration("plain", |_, _| {}).await;
+    let path = std::env::temp_dir().join(format!("openapi-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&path, document(&app).await.to_string()).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openapi_check.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(&path)
+        .output()
+        .await
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("valid OpenAPI 3.1"));
+    app.shutdown().await;
+}
+
+async fn assert_docs_absent(app: &TestApp) {
+    for path in ["/api/ai/openapi.json", "/api/ai/docs"] {
+        assert_eq!(
+            app.get(path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_document_and_the_docs_follow_the_api_switch() {
     let app = spawn_app().await;
     let mut settings = app.gateway.snapshot().settings.clone();
     settings.api_enabled = false;
     app.gateway.save_settings(&settings).await.unwrap();
-    assert_eq!(
-        app.get("/api/ai/openapi.json").await.status(),
-        StatusCode::NOT_FOUND
+    assert_docs_absent(&app).await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_docs_page_loads_the_bundle_from_this_server_only() {
+    let site = std::env::temp_dir().join(format!("site-{}", uuid::Uuid::new_v4()));
+    let app = spawn_app_with(TestDatabase::sqlite(), |c| c.site_root = site.clone()).await;
+    // Without the bundle the page says so instead of rendering blank.
+    let missing = app.get("/api/ai/docs").await;
+    assert_eq!(missing.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let bundle = site.join("vendor/scalar/api-reference.js");
+    std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
+    std::fs::write(&bundle, "/* bundle */").unwrap();
+    let page = app.get("/api/ai/docs").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"));
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"<script src="/vendor/scalar/api-reference.js">"#),
+        "{html}"
     );
+    assert!(html.contains(r#""url":"/api/ai/openapi.json""#), "{html}");
+    assert!(
+        !html.contains("https://"),
+        "nothing is loaded from elsewhere: {html}"
+    );
+    app.shutdown().await;
+    std::fs::remove_dir_all(site).unwrap();
+}
+
+#[tokio::test]
+async fn docs_can_be_switched_off_by_configuration() {
+    let app = spawn_app_with(TestDatabase::sqlite(), |c| c.docs.enabled = false).await;
+    assert_docs_absent(&app).await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn docs_can_ask_for_a_password() {
+    let app = spawn_app_with(TestDatabase::sqlite(), |c| {
+        c.docs.auth = Some(DocsAuth {
+            user: "reader".to_owned(),
+            password: server::config::Secret::new("open sesame"),
+        });
+    })
+    .await;
+    let url = format!("{}/api/ai/openapi.json", app.address);
+    let anonymous = app.client.get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        anonymous.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic ")
+    );
+    let wrong = app
+        .client
+        .get(&url)
+        .basic_auth("reader", Some("guess"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = app
+        .client
+        .get(&url)
+        .basic_auth("reader", Some("open sesame"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    // The invocation API is not behind the docs password.
+    let token = app.token().await;
+    app.integration("open", |_, _| {}).await;
+    let call = app
+        .post(
+            "/api/ai/open/chat",
+            Some(&token),
+            serde_json::json!({"args": {"question": "hi"}}),
+        )
+        .await;
+    assert_ne!(call.status(), StatusCode::UNAUTHORIZED);
     app.shutdown().await;
 }

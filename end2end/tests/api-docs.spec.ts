@@ -1,0 +1,27 @@
+// The interactive API docs render from the gateway's own assets, with no network beyond localhost.
+import { expect, test } from '@playwright/test';
+import { ApiDocsPage } from '../pages/api-docs';
+
+test('the API docs render offline from the bundle this server serves', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  // A content-security-policy refusal or a missing asset shows up as a console error.
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+
+  const docs = new ApiDocsPage(page);
+  await docs.openOffline();
+
+  await expect(docs.openAiChat).toBeVisible({ timeout: 20_000 });
+  expect(docs.foreignRequests).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test('the OpenAPI document the page renders is served beside it', async ({ request }) => {
+  const response = await request.get('/api/ai/openapi.json');
+  expect(response.status()).toBe(200);
+  const document = await response.json();
+  expect(document.openapi).toMatch(/^3\.1/);
+  expect(Object.keys(document.paths)).toContain('/v1/chat/completions');
+});

@@ -1,0 +1,151 @@
+//! The API's self-description: the OpenAPI document (`{prefix}/openapi.json`) and the interactive
+//! Scalar page (`{prefix}/docs`) that loads its bundle from this server, never from a CDN. Both
+//! follow the runtime API switch and, when configured, ask for HTTP Basic credentials.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
+use gateway::Gateway;
+use gateway::openapi::{self, Mount};
+use sha2::{Digest, Sha256};
+
+use crate::auth::ensure_api_enabled;
+use crate::config::{DocsAuth, DocsConfig};
+use crate::error::ApiError;
+
+/// Where the Scalar bundle is served from, relative to the site root (`scripts/vendor-scalar.sh`
+/// puts it in `public/`, which the site build copies there).
+pub(crate) const SCALAR_BUNDLE: &str = "vendor/scalar/api-reference.js";
+
+/// Everything the two routes need, fixed at startup.
+#[derive(Debug)]
+pub(crate) struct Docs {
+    pub prefix: String,
+    pub public_url: Option<String>,
+    pub config: DocsConfig,
+    pub site_root: PathBuf,
+}
+
+/// The page may only load what this server serves: the bundle, its styles and the document.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
+     connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
+
+pub(crate) async fn document(State(gateway): State<Gateway>, docs: Shared) -> Response {
+    if let Err(error) = ensure_api_enabled(&gateway) {
+        return error.into_response();
+    }
+    let mount = Mount {
+        prefix: &docs.prefix,
+        public_url: docs.public_url.as_deref(),
+    };
+    Json(openapi::document(
+        &gateway.snapshot(),
+        &gateway.catalog().current(),
+        mount,
+    ))
+    .into_response()
+}
+
+pub(crate) async fn page(State(gateway): State<Gateway>, docs: Shared) -> Response {
+    if let Err(error) = ensure_api_enabled(&gateway) {
+        return error.into_response();
+    }
+    if !docs.site_root.join(SCALAR_BUNDLE).is_file() {
+        tracing::error!(
+            bundle = %docs.site_root.join(SCALAR_BUNDLE).display(),
+            "the API docs bundle is missing; build the site with `make build`"
+        );
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The API docs are not installed on this server.",
+        )
+        .into_response();
+    }
+    let configuration = serde_json::json!({
+        "url": format!("{}/openapi.json", docs.prefix),
+        "darkMode": docs.config.dark_mode,
+        // Scalar's defaults would fetch fonts, report usage and offer its hosted services
+        // (AI chat, MCP, SDK generation); a self-hosted page talks to this server only.
+        "withDefaultFonts": false,
+        "telemetry": false,
+        "showDeveloperTools": "never",
+        "agent": { "disabled": true },
+        "mcp": { "disabled": true },
+    });
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>AI Gateway API</title>\n<link rel=\"icon\" href=\"/favicon.svg\">\n<style>body {{ margin: 0 }}</style>\n</head>\n<body>\n\
+         <script id=\"api-reference\" data-configuration='{}'></script>\n\
+         <script src=\"/{SCALAR_BUNDLE}\"></script>\n</body>\n</html>\n",
+        attribute_safe(&configuration.to_string()),
+    );
+    let mut response = Html(html).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    response
+}
+
+/// JSON that stays JSON inside a single-quoted HTML attribute.
+fn attribute_safe(json: &str) -> String {
+    json.replace('&', "\\u0026")
+        .replace('<', "\\u003C")
+        .replace('>', "\\u003E")
+        .replace('\'', "\\u0027")
+}
+
+pub(crate) type Shared = axum::Extension<Arc<Docs>>;
+
+/// Asks for the configured Basic credentials before either route runs.
+pub(crate) async fn require_credentials(docs: Shared, request: Request, next: Next) -> Response {
+    match &docs.config.auth {
+        Some(auth) if !presents(auth, &request) => {
+            let mut response =
+                ApiError::new(StatusCode::UNAUTHORIZED, "The API docs need a password.")
+                    .into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"AI Gateway API docs\", charset=\"UTF-8\""),
+            );
+            response
+        }
+        _ => next.run(request).await,
+    }
+}
+
+fn presents(auth: &DocsAuth, request: &Request) -> bool {
+    let Some(encoded) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    else {
+        return false;
+    };
+    let expected = BASE64_STANDARD.encode(format!("{}:{}", auth.user, auth.password.expose()));
+    // Comparing digests keeps the time taken independent of where the strings differ.
+    Sha256::digest(encoded.trim().as_bytes()) == Sha256::digest(expected.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_cannot_break_out_of_its_attribute() {
+        let safe = attribute_safe(r#"{"a":"</script><b x='1'>&"}"#);
+        assert!(!safe.contains(['<', '>', '\'', '&']));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["a"], "</script><b x='1'>&");
+    }
+}
