@@ -169,7 +169,7 @@ pub async fn update(
         .acquire()
         .await
         .context("connecting to update an integration")?;
-    write_fields(&mut *connection, id, fields, author, now).await?;
+    write_fields(&mut connection, id, fields, author, now).await?;
     get(store, id).await
 }
 

@@ -1,7 +1,7 @@
 //! Integrations as code: exporting the registry as a document and applying documents back.
 
 use gateway::Error;
-use gateway::manifest::{Applied, Entry, Manifest, Outcome};
+use gateway::manifest::{Entry, Manifest};
 use gateway::types::FieldErrors;
 
 use crate::helpers::{TestGateway, args, draft, fields};
@@ -13,10 +13,14 @@ fn entry(slug: &str) -> Entry {
     }
 }
 
-fn outcomes(report: &[Applied]) -> Vec<(&str, &Outcome)> {
-    report
+/// Applies `document` and returns its report, a line per slug.
+async fn apply(t: &TestGateway, document: &Manifest) -> Vec<String> {
+    t.gateway
+        .apply_integrations(document, Some("ci"))
+        .await
+        .unwrap()
         .iter()
-        .map(|a| (a.slug.as_str(), &a.outcome))
+        .map(ToString::to_string)
         .collect()
 }
 
@@ -62,19 +66,9 @@ crate::on_each_engine!(
         let exported = t.gateway.export_integrations(&[]).await.unwrap();
         let document = Manifest::from_json(&exported.to_json_pretty()).unwrap();
 
-        let report = t
-            .gateway
-            .apply_integrations(&document, Some("ci"))
-            .await
-            .unwrap();
+        let report = apply(&t, &document).await;
 
-        assert_eq!(
-            outcomes(&report),
-            [
-                ("summaries", &Outcome::Unchanged),
-                ("triage", &Outcome::Unchanged)
-            ]
-        );
+        assert_eq!(report, ["summaries: unchanged", "triage: unchanged"]);
         assert_eq!(version_numbers(&t, "triage").await, [(1, true)]);
         t
     }
@@ -88,18 +82,11 @@ crate::on_each_engine!(
             integrations: vec![entry("existing"), entry("fresh")],
         };
 
-        let report = t
-            .gateway
-            .apply_integrations(&document, Some("ci"))
-            .await
-            .unwrap();
+        let report = apply(&t, &document).await;
 
         assert_eq!(
-            outcomes(&report),
-            [
-                ("existing", &Outcome::Unchanged),
-                ("fresh", &Outcome::Created { version: 1 })
-            ]
+            report,
+            ["existing: unchanged", "fresh: created (version 1)"]
         );
         let answer = t
             .gateway
@@ -123,20 +110,11 @@ crate::on_each_engine!(
         document.integrations[0].version.prompt_template = "Briefly: {{ question }}".to_owned();
         document.integrations[0].fields.rate_limit_per_minute = Some(5);
 
-        let report = t.gateway.apply_integrations(&document, None).await.unwrap();
-        let again = t.gateway.apply_integrations(&document, None).await.unwrap();
+        let report = apply(&t, &document).await;
+        let again = apply(&t, &document).await;
 
-        assert_eq!(
-            outcomes(&report),
-            [(
-                "summaries",
-                &Outcome::Updated {
-                    fields: true,
-                    new_version: Some(2)
-                }
-            )]
-        );
-        assert_eq!(outcomes(&again), [("summaries", &Outcome::Unchanged)]);
+        assert_eq!(report, ["summaries: updated (fields, new version v2)"]);
+        assert_eq!(again, ["summaries: unchanged"]);
         assert_eq!(
             version_numbers(&t, "summaries").await,
             [(2, true), (1, false)]
