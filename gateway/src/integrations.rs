@@ -4,8 +4,8 @@
 use gateway_types::{
     FieldErrors, Integration, IntegrationFields, NanoUsd, Version, VersionDraft, Visibility,
 };
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::error::{Error, Result, StoreContext};
 use crate::store::Store;
@@ -108,6 +108,21 @@ pub async fn create(
         .begin()
         .await
         .context("starting to create an integration")?;
+    let version = insert(&mut tx, fields, draft, author, now).await?;
+    tx.commit().await.context("committing a new integration")?;
+    let integration = get(store, version.integration_id).await?;
+    Ok((integration, version))
+}
+
+/// Inserts an integration with `draft` as its active version 1, within the caller's
+/// transaction. The caller has checked both.
+pub(crate) async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    fields: &IntegrationFields,
+    draft: &VersionDraft,
+    author: Option<&str>,
+    now: i64,
+) -> Result<Version> {
     let insert = sqlx::query(
         "insert into ai_integrations (slug, name, description, is_active, visibility, is_conversational,
              conversation_ttl_minutes, rate_limit_per_minute, daily_cap_nanos, supports_vision,
@@ -117,24 +132,19 @@ pub async fn create(
     )
     .bind(&fields.slug);
     let inserted = bind_fields(insert, fields, author, now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .context("inserting an integration")
         .map_err(|e| taken_slug(e, &fields.slug))?;
     let id: i64 = inserted
         .try_get("id")
         .context("reading the new integration id")?;
-    let version = versions::insert(&mut tx, id, 1, draft, author, now).await?;
-    versions::make_active(&mut tx, id, version.id).await?;
-    tx.commit().await.context("committing a new integration")?;
-    let integration = get(store, id).await?;
-    Ok((
-        integration,
-        Version {
-            active: true,
-            ..version
-        },
-    ))
+    let version = versions::insert(tx, id, 1, draft, author, now).await?;
+    versions::make_active(tx, id, version.id).await?;
+    Ok(Version {
+        active: true,
+        ..version
+    })
 }
 
 /// Replaces the registry fields. The slug is fixed after creation: callers address integrations
@@ -154,6 +164,24 @@ pub async fn update(
             "The slug cannot change after creation.",
         ));
     }
+    let mut connection = store
+        .pool()
+        .acquire()
+        .await
+        .context("connecting to update an integration")?;
+    write_fields(&mut connection, id, fields, author, now).await?;
+    get(store, id).await
+}
+
+/// Writes every registry field but the slug, on a connection or within a transaction. The
+/// caller has checked them.
+pub(crate) async fn write_fields(
+    connection: &mut AnyConnection,
+    id: i64,
+    fields: &IntegrationFields,
+    author: Option<&str>,
+    now: i64,
+) -> Result<()> {
     let update = sqlx::query(
         "update ai_integrations set name = $2, description = $3, is_active = $4, visibility = $5,
              is_conversational = $6, conversation_ttl_minutes = $7, rate_limit_per_minute = $8,
@@ -163,10 +191,10 @@ pub async fn update(
     )
     .bind(id);
     bind_fields(update, fields, author, now)
-        .execute(store.pool())
+        .execute(connection)
         .await
         .context("updating an integration")?;
-    get(store, id).await
+    Ok(())
 }
 
 pub async fn set_active(

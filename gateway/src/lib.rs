@@ -8,6 +8,7 @@ mod error;
 pub mod integrations;
 pub mod invoke;
 pub mod limits;
+pub mod manifest;
 pub mod metrics;
 pub mod openapi;
 pub mod payload;
@@ -251,6 +252,26 @@ impl Gateway {
             versions::activate(self.store(), integration_id, version_id, now_ms()).await?;
         self.config_changed().await?;
         Ok(version)
+    }
+
+    /// The integrations named by `slugs` (every one when empty) as a document `apply_integrations`
+    /// accepts.
+    pub async fn export_integrations(&self, slugs: &[String]) -> Result<manifest::Manifest> {
+        manifest::export(self.store(), slugs).await
+    }
+
+    /// Creates and updates integrations from a document, all or nothing; says per slug what
+    /// changed.
+    pub async fn apply_integrations(
+        &self,
+        document: &manifest::Manifest,
+        author: Option<&str>,
+    ) -> Result<Vec<manifest::Applied>> {
+        let report = manifest::apply(self.store(), document, author, now_ms()).await?;
+        if report.iter().any(manifest::Applied::changed) {
+            self.config_changed().await?;
+        }
+        Ok(report)
     }
 
     pub async fn save_settings(&self, settings: &Settings) -> Result<()> {

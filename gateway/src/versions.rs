@@ -96,21 +96,40 @@ pub async fn save(
     now: i64,
 ) -> Result<Saved> {
     check_draft(draft).map_err(Error::Invalid)?;
-    let mut tx = lock_integration(store, integration_id, now).await?;
+    let mut tx = begin(store).await?;
+    let saved = save_in(&mut tx, integration_id, draft, author, now).await?;
+    if saved.minted {
+        tx.commit().await.context("committing a new version")?;
+    } else {
+        // Nothing changed, not even the lock's touch of the integration row.
+        tx.rollback().await.context("ending an unchanged save")?;
+    }
+    Ok(saved)
+}
+
+/// `save` within the caller's transaction, which commits it. The caller has checked the draft.
+/// An unchanged draft still locked (and touched) the integration row.
+pub(crate) async fn save_in(
+    tx: &mut Transaction<'_, Any>,
+    integration_id: i64,
+    draft: &VersionDraft,
+    author: Option<&str>,
+    now: i64,
+) -> Result<Saved> {
+    lock_integration(tx, integration_id, now).await?;
     let active = sqlx::query(concat!(
         "select ",
         columns!(),
         " from ai_integration_versions where integration_id = $1 and is_active"
     ))
     .bind(integration_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await
     .context("reading the active version")?
     .as_ref()
     .map(from_row)
     .transpose()?;
     if let Some(active) = active.filter(|v| &v.draft == draft) {
-        tx.rollback().await.context("ending an unchanged save")?;
         return Ok(Saved {
             version: active,
             minted: false,
@@ -120,14 +139,13 @@ pub async fn save(
         "select max(version_number) from ai_integration_versions where integration_id = $1",
     )
     .bind(integration_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await
     .context("reading the latest version number")?;
     let number = i32::try_from(latest.unwrap_or(0) + 1)
         .map_err(|_| Error::Corrupt("version number overflow".into()))?;
-    let version = insert(&mut tx, integration_id, number, draft, author, now).await?;
-    make_active(&mut tx, integration_id, version.id).await?;
-    tx.commit().await.context("committing a new version")?;
+    let version = insert(tx, integration_id, number, draft, author, now).await?;
+    make_active(tx, integration_id, version.id).await?;
     Ok(Saved {
         version: Version {
             active: true,
@@ -145,7 +163,8 @@ pub async fn activate(
     version_id: i64,
     now: i64,
 ) -> Result<Version> {
-    let mut tx = lock_integration(store, integration_id, now).await?;
+    let mut tx = begin(store).await?;
+    lock_integration(&mut tx, integration_id, now).await?;
     let row = sqlx::query(concat!(
         "select ",
         columns!(),
@@ -168,31 +187,34 @@ pub async fn activate(
     })
 }
 
-/// Starts a transaction that holds the integration's row. Writing the row first takes its lock
-/// (PostgreSQL) or the write lock (SQLite) before anything is read, so two saves cannot both read
-/// the same latest number.
-async fn lock_integration(
-    store: &Store,
-    integration_id: i64,
-    now: i64,
-) -> Result<Transaction<'static, Any>> {
-    let mut tx = store
+async fn begin(store: &Store) -> Result<Transaction<'static, Any>> {
+    store
         .pool()
         .begin()
         .await
-        .context("starting a version change")?;
+        .context("starting a version change")
+}
+
+/// Takes hold of the integration's row. Writing the row first takes its lock (PostgreSQL) or the
+/// write lock (SQLite) before anything is read, so two saves cannot both read the same latest
+/// number.
+async fn lock_integration(
+    tx: &mut Transaction<'_, Any>,
+    integration_id: i64,
+    now: i64,
+) -> Result<()> {
     let locked = sqlx::query(
         "update ai_integrations set updated_at = $2 where id = $1 and deleted_at is null",
     )
     .bind(integration_id)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .context("locking an integration for a version change")?;
     if locked.rows_affected() == 0 {
         return Err(Error::NotFound("integration"));
     }
-    Ok(tx)
+    Ok(())
 }
 
 /// Every version of an integration, newest first.

@@ -1,12 +1,14 @@
-//! The command line: `ai-gateway [--config FILE] <serve|migrate|simulate-openrouter>`.
+//! The command line: `ai-gateway [--config FILE] <serve|migrate|token|integrations|…>`. Each
+//! subcommand parses its arguments, calls the core and prints; the logic lives in `gateway`.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use gateway::manifest::Manifest;
 use openrouter_simulator::SimulatorConfig;
 
 use crate::{Application, Config, init_logging};
@@ -35,6 +37,9 @@ pub enum Command {
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Export integrations as a JSON document, or apply one (integrations as code).
+    #[command(subcommand)]
+    Integrations(IntegrationsCommand),
     /// Delete expired and closed conversations with their messages, then exit (`serve` also
     /// does this every ten minutes).
     PruneConversations,
@@ -72,6 +77,16 @@ pub enum TokenCommand {
     Revoke { id: i64 },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// Print the named integrations (every one without a slug) with their active versions as a
+    /// JSON document that `apply` accepts.
+    Export { slugs: Vec<String> },
+    /// Create and update integrations from a JSON document (`-` reads stdin). Nothing is written
+    /// unless every entry is valid; prints what changed per slug.
+    Apply { file: PathBuf },
+}
+
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Config::load(self.config.as_deref())?;
@@ -87,17 +102,19 @@ impl Cli {
                 Ok(())
             }
             Command::Token(command) => {
-                let gateway = gateway::Gateway::new(crate::startup::gateway_config(&config, None))
-                    .await
-                    .context("opening the database")?;
+                let gateway = open(&config).await?;
                 let outcome = run_token_command(&gateway, command).await;
                 gateway.close().await;
                 outcome
             }
+            Command::Integrations(command) => {
+                let gateway = open(&config).await?;
+                let outcome = run_integrations_command(&gateway, command).await;
+                gateway.close().await;
+                outcome
+            }
             Command::PruneConversations => {
-                let gateway = gateway::Gateway::new(crate::startup::gateway_config(&config, None))
-                    .await
-                    .context("opening the database")?;
+                let gateway = open(&config).await?;
                 let pruned =
                     gateway::conversations::prune(gateway.store(), gateway::now_ms()).await;
                 gateway.close().await;
@@ -118,6 +135,10 @@ impl Cli {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("binding the simulator to {addr}"))?;
+                // The bound address, so that `--port 0` tells where it landed.
+                let addr = listener
+                    .local_addr()
+                    .context("reading the simulator's address")?;
                 tracing::info!(%addr, "OpenRouter simulator listening; base url http://{addr}/api/v1");
                 let config = SimulatorConfig {
                     latency: Duration::from_millis(latency_ms),
@@ -128,6 +149,68 @@ impl Cli {
                     .context("serving the simulator")
             }
         }
+    }
+}
+
+/// The core on the configured database, for one command.
+async fn open(config: &Config) -> anyhow::Result<gateway::Gateway> {
+    gateway::Gateway::new(crate::startup::gateway_config(config, None))
+        .await
+        .context("opening the database")
+}
+
+async fn run_integrations_command(
+    gateway: &gateway::Gateway,
+    command: IntegrationsCommand,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout();
+    match command {
+        IntegrationsCommand::Export { slugs } => {
+            let document = gateway
+                .export_integrations(&slugs)
+                .await
+                .map_err(field_errors)?;
+            writeln!(out, "{}", document.to_json_pretty())?;
+        }
+        IntegrationsCommand::Apply { file } => {
+            let text = read_document(&file)?;
+            let document = Manifest::from_json(&text).map_err(nothing_written)?;
+            let report = gateway
+                .apply_integrations(&document, Some("cli"))
+                .await
+                .map_err(nothing_written)?;
+            for applied in report {
+                writeln!(out, "{applied}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The file's text, or standard input's for `-`.
+fn read_document(file: &std::path::Path) -> anyhow::Result<String> {
+    if file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading the document from standard input")?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+    }
+}
+
+/// Every field error of a refused document on a line of its own.
+fn nothing_written(error: gateway::Error) -> anyhow::Error {
+    match error {
+        gateway::Error::Invalid(errors) | gateway::Error::Conflict(errors) => {
+            let lines: Vec<String> = errors.lines().map(|line| format!("  {line}")).collect();
+            anyhow::anyhow!(
+                "the document was refused and nothing was written:\n{}",
+                lines.join("\n")
+            )
+        }
+        other => anyhow::Error::new(other),
     }
 }
 
@@ -289,6 +372,7 @@ mod tests {
             "migrate",
             "prune-conversations",
             "simulate-openrouter",
+            "integrations",
         ] {
             assert!(help.contains(sub), "{sub} missing from:\n{help}");
         }

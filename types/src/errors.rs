@@ -43,13 +43,16 @@ impl FieldErrors {
         }
     }
 
-    /// `field: message; field: message`, the form telemetry rows keep.
-    pub fn summary(&self) -> String {
+    /// `field: message`, one line per message.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
         self.0
             .iter()
             .flat_map(|(field, messages)| messages.iter().map(move |m| format!("{field}: {m}")))
-            .collect::<Vec<_>>()
-            .join("; ")
+    }
+
+    /// `field: message; field: message`, the form telemetry rows keep.
+    pub fn summary(&self) -> String {
+        self.lines().collect::<Vec<_>>().join("; ")
     }
 }
 

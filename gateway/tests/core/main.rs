@@ -9,5 +9,6 @@ mod conversations;
 mod helpers;
 mod invoke;
 mod limits;
+mod manifest;
 mod registry;
 mod telemetry;

@@ -1,8 +1,10 @@
-//! The server's HTTP surface, exercised over real HTTP against a real database.
+//! The server as people use it: its HTTP surface over real HTTP and its command line, each against a
+//! real database.
 
 // Marks the shared helpers as test code too, so clippy lets them unwrap like the tests do.
 #![cfg(test)]
 
+mod cli;
 mod console;
 mod health;
 mod helpers;

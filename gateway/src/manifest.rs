@@ -1,0 +1,452 @@
+//! Integrations as code: the registry (or part of it) as one human-editable document, reading such
+//! a document, and applying it in one transaction. The rules an integration follows live in
+//! `integrations` and `versions`; this module only applies them entry by entry.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use gateway_types::{FieldErrors, Integration, IntegrationFields, Version, VersionDraft};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sqlx::{Any, Transaction};
+
+use crate::error::{Error, Result, StoreContext};
+use crate::store::Store;
+use crate::{integrations, versions};
+
+/// `{"integrations": [...]}`: what `export` writes and `apply` reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    pub integrations: Vec<Entry>,
+}
+
+/// One integration: its registry fields side by side with the setup of its active version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    #[serde(flatten)]
+    pub fields: IntegrationFields,
+    pub version: VersionDraft,
+}
+
+/// What applying a document did to one integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub slug: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new integration with this version number (always 1).
+    Created {
+        version: i32,
+    },
+    /// An existing integration whose registry fields, version, or both changed.
+    Updated {
+        fields: bool,
+        new_version: Option<i32>,
+    },
+    Unchanged,
+}
+
+impl Applied {
+    pub fn changed(&self) -> bool {
+        self.outcome != Outcome::Unchanged
+    }
+}
+
+impl fmt::Display for Applied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let slug = &self.slug;
+        match &self.outcome {
+            Outcome::Created { version } => write!(f, "{slug}: created (version {version})"),
+            Outcome::Updated {
+                fields,
+                new_version,
+            } => {
+                let mut parts = Vec::new();
+                if *fields {
+                    parts.push("fields".to_owned());
+                }
+                if let Some(number) = new_version {
+                    parts.push(format!("new version v{number}"));
+                }
+                write!(f, "{slug}: updated ({})", parts.join(", "))
+            }
+            Outcome::Unchanged => write!(f, "{slug}: unchanged"),
+        }
+    }
+}
+
+impl Manifest {
+    /// Reads a JSON document. Every entry is read, so that one pass reports every unreadable
+    /// value and unknown key, each keyed by its place (`integrations[1].version.models`).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let document: Value = serde_json::from_str(text)
+            .map_err(|e| Error::invalid("file", format!("This is not valid JSON: {e}.")))?;
+        let mut errors = FieldErrors::new();
+        let entries = match document.as_object() {
+            Some(object) => {
+                for key in object.keys().filter(|k| *k != "integrations") {
+                    errors.add(key.as_str(), "Unknown key.");
+                }
+                object.get("integrations").and_then(Value::as_array)
+            }
+            None => None,
+        };
+        let Some(entries) = entries else {
+            return Err(Error::invalid(
+                "integrations",
+                "The document must be an object with an \"integrations\" list.",
+            ));
+        };
+        let mut integrations = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            let at = format!("integrations[{i}]");
+            let Some(object) = entry.as_object() else {
+                errors.add(at, "Each integration must be an object.");
+                continue;
+            };
+            let mut registry = object.clone();
+            let version = registry.remove("version");
+            let fields = read::<IntegrationFields>(Value::Object(registry), &at, &mut errors);
+            let version_at = format!("{at}.version");
+            let Some(version) = version else {
+                errors.add(
+                    version_at,
+                    "The version (prompt template, models, parameters) is required.",
+                );
+                continue;
+            };
+            let version = read::<VersionDraft>(version, &version_at, &mut errors);
+            if let (Some(fields), Some(version)) = (fields, version) {
+                integrations.push(Entry { fields, version });
+            }
+        }
+        errors
+            .into_result(Self { integrations })
+            .map_err(Error::Invalid)
+    }
+
+    /// The document as indented JSON, the form people edit and keep under version control.
+    pub fn to_json_pretty(&self) -> String {
+        // Plain data with string keys always serialises.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Deserialises `value` as a `T`; on failure, or for keys `T` does not know, adds field errors
+/// under `at`.
+fn read<T: DeserializeOwned + Serialize>(
+    value: Value,
+    at: &str,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    let typed: Result<T, _> = serde_path_to_error::deserialize(value.clone());
+    match typed {
+        Ok(typed) => {
+            // Serde ignores unknown keys; a typo must not silently fall back to a default.
+            let known = serde_json::to_value(&typed).unwrap_or(Value::Null);
+            unknown_keys(&value, &known, at, errors);
+            Some(typed)
+        }
+        Err(e) => {
+            errors.add(join(at, &e.path().to_string()), e.into_inner().to_string());
+            None
+        }
+    }
+}
+
+/// Adds an error for every key of `given` with a value that reading it into `known` dropped.
+/// Null values are let through: types leave out absent optional values when written back.
+fn unknown_keys(given: &Value, known: &Value, at: &str, errors: &mut FieldErrors) {
+    match (given, known) {
+        (Value::Object(given), Value::Object(known)) => {
+            for (key, value) in given {
+                match known.get(key) {
+                    Some(known) => unknown_keys(value, known, &join(at, key), errors),
+                    None if !value.is_null() => errors.add(join(at, key), "Unknown key."),
+                    None => {}
+                }
+            }
+        }
+        (Value::Array(given), Value::Array(known)) => {
+            for (i, (value, known)) in given.iter().zip(known).enumerate() {
+                unknown_keys(value, known, &format!("{at}[{i}]"), errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `integrations[0]` + `version.models` → `integrations[0].version.models`; serde's `.` (the
+/// value itself) adds nothing.
+fn join(at: &str, path: &str) -> String {
+    match path {
+        "." | "" => at.to_owned(),
+        _ if path.starts_with('[') => format!("{at}{path}"),
+        _ => format!("{at}.{path}"),
+    }
+}
+
+/// The integrations named by `slugs` (every one when empty), each with its active version, by
+/// slug. An unknown slug is an error naming it.
+pub async fn export(store: &Store, slugs: &[String]) -> Result<Manifest> {
+    let all = integrations::list(store).await?;
+    let mut unknown = FieldErrors::new();
+    for slug in slugs {
+        if !all.iter().any(|i| &i.fields.slug == slug) {
+            unknown.add("slugs", format!("No integration has the slug \"{slug}\"."));
+        }
+    }
+    unknown.into_result(()).map_err(Error::Invalid)?;
+    let mut active = active_versions(store).await?;
+    let integrations = all
+        .into_iter()
+        .filter(|i| slugs.is_empty() || slugs.contains(&i.fields.slug))
+        .map(|integration| {
+            let version = active.remove(&integration.id).ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "integration \"{}\" has no active version",
+                    integration.fields.slug
+                ))
+            })?;
+            Ok(Entry {
+                fields: integration.fields,
+                version: version.draft,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Manifest { integrations })
+}
+
+/// Checks every entry with the rules the console and the API apply, keyed by the entry's place
+/// in the document (`integrations[1].version.models`), and that no slug appears twice.
+pub fn check(manifest: &Manifest) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut seen = BTreeSet::new();
+    for (i, entry) in manifest.integrations.iter().enumerate() {
+        let at = format!("integrations[{i}]");
+        if let Err(field_errors) = integrations::check_fields(&entry.fields) {
+            errors.0.extend(under(&at, field_errors).0);
+        }
+        if let Err(draft_errors) = versions::check_draft(&entry.version) {
+            errors
+                .0
+                .extend(under(&format!("{at}.version"), draft_errors).0);
+        }
+        if !seen.insert(entry.fields.slug.as_str()) {
+            errors.add(
+                format!("{at}.slug"),
+                format!(
+                    "The slug \"{}\" appears more than once in the document.",
+                    entry.fields.slug
+                ),
+            );
+        }
+    }
+    errors.into_result(())
+}
+
+/// Creates the integrations the document adds and updates those it changes, minting a version
+/// only where the draft differs from the active one. Nothing is written unless every entry is
+/// valid, and the writes share one transaction, so a failure part-way (a slug taken meanwhile, a
+/// lost connection) leaves the registry as it was.
+pub async fn apply(
+    store: &Store,
+    manifest: &Manifest,
+    author: Option<&str>,
+    now: i64,
+) -> Result<Vec<Applied>> {
+    check(manifest).map_err(Error::Invalid)?;
+    // Read before the transaction: on SQLite its first statement must be a write, which takes
+    // the write lock up front instead of failing to upgrade a read lock later.
+    let current: HashMap<String, Integration> = integrations::list(store)
+        .await?
+        .into_iter()
+        .map(|i| (i.fields.slug.clone(), i))
+        .collect();
+    let active = active_versions(store).await?;
+    let mut tx = store
+        .pool()
+        .begin()
+        .await
+        .context("starting to apply integrations")?;
+    let mut report = Vec::with_capacity(manifest.integrations.len());
+    for (i, entry) in manifest.integrations.iter().enumerate() {
+        let outcome = match current.get(&entry.fields.slug) {
+            None => create(&mut tx, entry, author, now)
+                .await
+                .map_err(|e| match e {
+                    Error::Conflict(errors) => {
+                        Error::Conflict(under(&format!("integrations[{i}]"), errors))
+                    }
+                    other => other,
+                })?,
+            Some(existing) => {
+                let active = active.get(&existing.id);
+                update(&mut tx, existing, active, entry, author, now).await?
+            }
+        };
+        report.push(Applied {
+            slug: entry.fields.slug.clone(),
+            outcome,
+        });
+    }
+    tx.commit()
+        .await
+        .context("committing the applied integrations")?;
+    Ok(report)
+}
+
+async fn create(
+    tx: &mut Transaction<'_, Any>,
+    entry: &Entry,
+    author: Option<&str>,
+    now: i64,
+) -> Result<Outcome> {
+    let version = integrations::insert(tx, &entry.fields, &entry.version, author, now).await?;
+    Ok(Outcome::Created {
+        version: version.number,
+    })
+}
+
+/// Writes what differs between `entry` and the stored integration and its active version.
+async fn update(
+    tx: &mut Transaction<'_, Any>,
+    existing: &Integration,
+    active: Option<&Version>,
+    entry: &Entry,
+    author: Option<&str>,
+    now: i64,
+) -> Result<Outcome> {
+    // The store keeps the name trimmed; compare it the way it will be stored.
+    let wanted = IntegrationFields {
+        name: entry.fields.name.trim().to_owned(),
+        ..entry.fields.clone()
+    };
+    let fields = existing.fields != wanted;
+    if fields {
+        integrations::write_fields(tx, existing.id, &wanted, author, now).await?;
+    }
+    let mut new_version = None;
+    if active.is_none_or(|v| v.draft != entry.version) {
+        let saved = versions::save_in(tx, existing.id, &entry.version, author, now).await?;
+        new_version = saved.minted.then_some(saved.version.number);
+    }
+    Ok(if fields || new_version.is_some() {
+        Outcome::Updated {
+            fields,
+            new_version,
+        }
+    } else {
+        Outcome::Unchanged
+    })
+}
+
+async fn active_versions(store: &Store) -> Result<HashMap<i64, Version>> {
+    Ok(versions::all_active(store)
+        .await?
+        .into_iter()
+        .map(|v| (v.integration_id, v))
+        .collect())
+}
+
+/// `errors` keyed by their place in the document: `models` under `integrations[1].version`.
+fn under(at: &str, errors: FieldErrors) -> FieldErrors {
+    FieldErrors(
+        errors
+            .0
+            .into_iter()
+            .map(|(field, messages)| (join(at, &field), messages))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENTRY: &str = r#"{
+        "slug": "faq", "name": "FAQ", "description": null, "active": true,
+        "visibility": "public", "conversational": false, "conversation_ttl_minutes": null,
+        "rate_limit_per_minute": 30, "daily_cap": null, "supports_vision": false,
+        "supports_tools": false,
+        "version": {
+            "prompt_template": "Answer: {{ question }}", "cacheable": false,
+            "models": ["openai/gpt-4o-mini"], "default_params": {"temperature": 0.2},
+            "variables": [{"name": "question", "type": "string", "required": true}],
+            "server_tools": {}, "notes": null
+        }
+    }"#;
+
+    fn document(entries: &[&str]) -> String {
+        format!(r#"{{"integrations": [{}]}}"#, entries.join(","))
+    }
+
+    #[test]
+    fn a_written_document_reads_back_the_same() {
+        let manifest = Manifest::from_json(&document(&[ENTRY])).unwrap();
+        assert_eq!(
+            manifest.integrations[0].fields.rate_limit_per_minute,
+            Some(30)
+        );
+        let again = Manifest::from_json(&manifest.to_json_pretty()).unwrap();
+        assert_eq!(again, manifest);
+    }
+
+    #[test]
+    fn unreadable_values_and_unknown_keys_are_keyed_by_their_place() {
+        let typo = ENTRY.replace("\"rate_limit_per_minute\"", "\"rate_limit_per_minut\"");
+        let wrong_type = ENTRY.replace("[\"openai/gpt-4o-mini\"]", "\"openai/gpt-4o-mini\"");
+        let Err(Error::Invalid(errors)) = Manifest::from_json(&document(&[&typo, &wrong_type]))
+        else {
+            panic!("expected field errors");
+        };
+        assert!(
+            errors.contains("integrations[0].rate_limit_per_minut"),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains("integrations[1].version.models"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_document_without_an_integrations_list_is_refused() {
+        for text in ["[]", "{}", r#"{"integrations": 3}"#] {
+            let Err(Error::Invalid(errors)) = Manifest::from_json(text) else {
+                panic!("expected field errors for {text}");
+            };
+            assert!(errors.contains("integrations"), "{errors:?}");
+        }
+        let Err(Error::Invalid(errors)) = Manifest::from_json("{oops") else {
+            panic!("expected a syntax error");
+        };
+        assert!(errors.contains("file"), "{errors:?}");
+    }
+
+    #[test]
+    fn the_report_names_what_changed() {
+        let applied = |outcome| Applied {
+            slug: "faq".to_owned(),
+            outcome,
+        };
+        assert_eq!(
+            applied(Outcome::Created { version: 1 }).to_string(),
+            "faq: created (version 1)"
+        );
+        assert_eq!(
+            applied(Outcome::Updated {
+                fields: true,
+                new_version: Some(3)
+            })
+            .to_string(),
+            "faq: updated (fields, new version v3)"
+        );
+        assert_eq!(applied(Outcome::Unchanged).to_string(), "faq: unchanged");
+    }
+}

@@ -1,0 +1,136 @@
+//! The `ai-gateway` binary as people run it: `integrations export|apply` and the quickstart script.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use gateway::test_support::TestDatabase;
+
+fn repository_file(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+}
+
+/// Runs `ai-gateway <args>` on `database`, with `stdin` as its standard input.
+fn ai_gateway(database: &TestDatabase, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ai-gateway"))
+        .args(args)
+        .env_remove("AI_GATEWAY_CONFIG")
+        .env("AI_GATEWAY_DATABASE_URL", database.url())
+        .env("AI_GATEWAY_LOG", "warn")
+        .env("OPENROUTER_API_KEY", "test-key")
+        .env("OPENROUTER_BASE_URL", "http://127.0.0.1:9/api/v1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn exported(database: &TestDatabase) -> serde_json::Value {
+    let output = ai_gateway(database, &["integrations", "export"], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn applying_the_example_creates_it_and_applying_its_export_changes_nothing() {
+    let database = TestDatabase::sqlite();
+    let example = repository_file("examples/integrations.json");
+
+    let first = ai_gateway(
+        &database,
+        &["integrations", "apply", example.to_str().unwrap()],
+        "",
+    );
+    let document = exported(&database);
+    let again = ai_gateway(
+        &database,
+        &["integrations", "apply", "-"],
+        &document.to_string(),
+    );
+
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(
+        text(&first.stdout).trim(),
+        "support-answer: created (version 1)"
+    );
+    assert_eq!(document["integrations"][0]["slug"], "support-answer");
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout).trim(), "support-answer: unchanged");
+    database.destroy().await;
+}
+
+#[tokio::test]
+async fn a_document_with_an_invalid_entry_is_refused_with_every_error_and_writes_nothing() {
+    let database = TestDatabase::sqlite();
+    let mut document: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repository_file("examples/integrations.json")).unwrap(),
+    )
+    .unwrap();
+    let mut broken = document["integrations"][0].clone();
+    broken["slug"] = "Not A Slug".into();
+    broken["version"]["models"] = serde_json::json!([]);
+    document["integrations"]
+        .as_array_mut()
+        .unwrap()
+        .push(broken);
+
+    let output = ai_gateway(
+        &database,
+        &["integrations", "apply", "-"],
+        &document.to_string(),
+    );
+
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(stderr.contains("integrations[1].slug: "), "{stderr}");
+    assert!(
+        stderr.contains("integrations[1].version.models: "),
+        "{stderr}"
+    );
+    assert!(text(&output.stdout).is_empty());
+    assert_eq!(exported(&database), serde_json::json!({"integrations": []}));
+    database.destroy().await;
+}
+
+#[tokio::test]
+async fn exporting_an_unknown_slug_fails_naming_it() {
+    let database = TestDatabase::sqlite();
+
+    let output = ai_gateway(&database, &["integrations", "export", "nobody"], "");
+
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("\"nobody\""));
+    database.destroy().await;
+}
+
+#[test]
+fn the_quickstart_script_gets_an_answer_with_only_the_binary() {
+    let output = Command::new("bash")
+        .arg(repository_file("scripts/quickstart.sh"))
+        .arg(env!("CARGO_BIN_EXE_ai-gateway"))
+        .env_remove("AI_GATEWAY_BIN")
+        .output()
+        .unwrap();
+
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("Simulated answer from openai/gpt-4o-mini"),
+        "{stdout}"
+    );
+}
