@@ -3,8 +3,11 @@
 import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeSeed } from './fixtures';
 
 const port = Number(process.env.E2E_PORT ?? 3107);
+const binary = process.env.AI_GATEWAY_BIN ?? '../target/debug/ai-gateway';
+const seed = writeSeed();
 const database = path.join(os.tmpdir(), `ai-gateway-e2e-${process.pid}-${Date.now()}.db`);
 
 export default defineConfig({
@@ -33,7 +36,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${process.env.AI_GATEWAY_BIN ?? '../target/debug/ai-gateway'} serve`,
+    // Seeded through `integrations apply`, then served.
+    command: `${binary} integrations apply ${seed} && ${binary} serve`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

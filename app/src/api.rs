@@ -10,3 +10,23 @@ pub async fn check_status() -> Result<SystemStatus, ServerFnError> {
     let gateway = expect_context::<gateway::Gateway>();
     Ok(gateway.status().await)
 }
+
+/// A server function's error as a person should read it, without the framework's prefix.
+pub fn readable(error: &ServerFnError) -> String {
+    match error {
+        ServerFnError::ServerError(message) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The core's error as the console shows it; database trouble is logged, not shown in detail.
+#[cfg(feature = "ssr")]
+pub fn console_error(error: gateway::Error) -> ServerFnError {
+    match error {
+        gateway::Error::Store { .. } | gateway::Error::Corrupt(_) => {
+            tracing::error!(%error, "console request failed");
+            ServerFnError::new("The database could not complete the request; see the server log.")
+        }
+        other => ServerFnError::new(other.to_string()),
+    }
+}

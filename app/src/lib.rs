@@ -2,6 +2,7 @@
 //! `ssr`) and hydrated in the browser (feature `hydrate`) from the same components.
 
 pub mod api;
+mod components;
 mod pages;
 
 use leptos::prelude::*;
@@ -34,13 +35,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(components::toast::Toasts::new());
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css") />
         <Title text="AI Gateway" />
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=StaticSegment("") view=pages::home::HomePage />
+                <Route
+                    path=StaticSegment("integrations")
+                    view=pages::integrations::IntegrationsPage
+                />
             </Routes>
         </Router>
+        <components::toast::ToastRegion />
     }
 }

@@ -13,7 +13,10 @@ test('the API docs render offline from the bundle this server serves', async ({ 
   const docs = new ApiDocsPage(page);
   await docs.openOffline();
 
-  await expect(docs.openAiChat).toBeVisible({ timeout: 20_000 });
+  await expect(docs.openAiGroup).toBeVisible({ timeout: 20_000 });
+  // seed-02 is public, seed-01 internal (see fixtures.ts).
+  await expect(docs.integration('seed-02')).toBeVisible();
+  await expect(docs.integration('seed-01')).toHaveCount(0);
   expect(docs.foreignRequests).toEqual([]);
   expect(errors).toEqual([]);
 });

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use gateway_types::{Integration, Version};
+use gateway_types::{Integration, IntegrationQuery, IntegrationRow, Page, Version};
 
 use crate::error::Result;
 use crate::prompts::Prompt;
@@ -53,6 +53,52 @@ impl Snapshot {
         let mut all = self.integrations();
         all.retain(|live| live.is_api_callable());
         all
+    }
+
+    /// The console's integrations list: search over slug and name, the filters, one page, in
+    /// slug order. Served from memory, so the list reflects every write on this node at once.
+    pub fn search(&self, query: &IntegrationQuery) -> Page<IntegrationRow> {
+        let needle = query.search.trim().to_lowercase();
+        let matching: Vec<Arc<LiveIntegration>> = self
+            .integrations()
+            .into_iter()
+            .filter(|live| {
+                let fields = &live.integration.fields;
+                (needle.is_empty()
+                    || fields.slug.to_lowercase().contains(&needle)
+                    || fields.name.to_lowercase().contains(&needle))
+                    && query.active.is_none_or(|active| fields.active == active)
+                    && query.visibility.is_none_or(|v| fields.visibility == v)
+            })
+            .collect();
+        let per_page = IntegrationQuery::PER_PAGE;
+        let page = query.page.max(1);
+        let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let items = matching
+            .iter()
+            .skip(skip)
+            .take(per_page as usize)
+            .map(|live| {
+                let models = &live.version.draft.models;
+                IntegrationRow {
+                    id: live.integration.id,
+                    slug: live.integration.fields.slug.clone(),
+                    name: live.integration.fields.name.clone(),
+                    primary_model: models.first().cloned(),
+                    fallback_count: models.len().saturating_sub(1),
+                    visibility: live.integration.fields.visibility,
+                    active: live.integration.fields.active,
+                    version: live.version.number,
+                    created_at_ms: live.integration.created_at_ms,
+                }
+            })
+            .collect();
+        Page {
+            items,
+            total: matching.len() as u64,
+            page,
+            per_page,
+        }
     }
 
     /// Every integration that is not deleted, in slug order.

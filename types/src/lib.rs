@@ -2,11 +2,13 @@
 //! runtime, a database or the network, because this crate also compiles to wasm.
 
 mod catalog;
+mod console;
 mod errors;
 mod integration;
 mod prompt;
 
 pub use catalog::{CachingMode, ModelInfo, ModelPricing};
+pub use console::{IntegrationQuery, IntegrationRow, Page};
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use prompt::{PromptVariable, VariableType};

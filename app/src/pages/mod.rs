@@ -1,4 +1,5 @@
 //! One module per console page.
 
 pub mod home;
+pub mod integrations;
 pub mod not_found;

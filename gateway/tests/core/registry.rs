@@ -1,7 +1,7 @@
 //! Integrations and versions: creation, uniqueness, immutable history, roll back.
 
 use gateway::Error;
-use gateway::types::VersionDraft;
+use gateway::types::{IntegrationQuery, VersionDraft, Visibility};
 
 use crate::helpers::{TestGateway, draft, fields};
 
@@ -191,6 +191,63 @@ crate::on_each_engine!(
         numbers.sort_unstable();
         assert_eq!(numbers, (1..=13).collect::<Vec<_>>());
         assert_eq!(versions.iter().filter(|v| v.active).count(), 1);
+        t
+    }
+);
+
+crate::on_each_engine!(
+    the_console_list_searches_filters_and_pages_what_was_just_written,
+    |t: TestGateway| async move {
+        for n in 1..=12 {
+            t.integration(&format!("list-{n:02}"), |f, d| {
+                f.name = format!("Listed {n}");
+                f.active = n % 4 != 3;
+                f.visibility = if n % 2 == 0 {
+                    Visibility::Public
+                } else {
+                    Visibility::Internal
+                };
+                if n == 2 {
+                    d.models.push("anthropic/claude-haiku-4.5".to_owned());
+                }
+            })
+            .await;
+        }
+        let all = t.gateway.snapshot().search(&IntegrationQuery::default());
+        assert_eq!((all.total, all.page, all.page_count()), (12, 1, 2));
+        assert_eq!(all.items.len(), 10);
+        let second = &all.items[1];
+        assert_eq!(second.slug, "list-02");
+        assert_eq!(second.fallback_count, 1);
+        assert_eq!(second.version, 1);
+
+        let last_page = t.gateway.snapshot().search(&IntegrationQuery {
+            page: 2,
+            ..IntegrationQuery::default()
+        });
+        let slugs: Vec<_> = last_page.items.iter().map(|r| r.slug.as_str()).collect();
+        assert_eq!(slugs, ["list-11", "list-12"]);
+
+        let narrowed = t.gateway.snapshot().search(&IntegrationQuery {
+            search: "LISTED 1".to_owned(),
+            active: Some(true),
+            visibility: Some(Visibility::Public),
+            page: 0,
+        });
+        let slugs: Vec<_> = narrowed.items.iter().map(|r| r.slug.as_str()).collect();
+        assert_eq!(slugs, ["list-10", "list-12"]);
+
+        // A switch flipped a moment ago is already in the list.
+        let id = narrowed.items[0].id;
+        t.gateway
+            .set_integration_active(id, false, None)
+            .await
+            .unwrap();
+        let after = t.gateway.snapshot().search(&IntegrationQuery {
+            active: Some(false),
+            ..IntegrationQuery::default()
+        });
+        assert!(after.items.iter().any(|r| r.id == id && !r.active));
         t
     }
 );
