@@ -7,8 +7,8 @@ mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{ParamSegment, StaticSegment};
 
 /// The name cargo-leptos gives the site's wasm, js and css files under `/pkg`.
 pub const SITE_NAME: &str = "ai-gateway";
@@ -45,6 +45,14 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=StaticSegment("integrations")
                     view=pages::integrations::IntegrationsPage
+                />
+                <Route
+                    path=(StaticSegment("integrations"), StaticSegment("new"))
+                    view=pages::editor::EditorPage
+                />
+                <Route
+                    path=(StaticSegment("integrations"), ParamSegment("id"))
+                    view=pages::editor::EditorPage
                 />
             </Routes>
         </Router>

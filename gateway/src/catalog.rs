@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use std::time::Duration;
 
-use gateway_types::{CachingMode, ModelInfo, ModelPricing, NanoUsd};
+use gateway_types::{CachingMode, ModelChoice, ModelInfo, ModelPricing, NanoUsd};
 use reqwest::header::ACCEPT;
 use serde::Deserialize;
 use serde_json::Value;
@@ -521,6 +521,27 @@ pub fn default_params_for(model: &ModelInfo) -> BTreeMap<String, Value> {
                 .map(|value| (param.clone(), value))
         })
         .collect()
+}
+
+/// A model as the console's picker offers it: prices per million tokens, the parameters a form
+/// can edit, and the defaults picking it adds.
+pub fn choice(model: &ModelInfo) -> ModelChoice {
+    let per_million = |price: Option<f64>| price.filter(|p| *p >= 0.0).map(|p| p * 1e6);
+    ModelChoice {
+        id: model.id.clone(),
+        name: model.name.clone(),
+        context_length: model.context_length,
+        prompt_usd_per_million: per_million(model.pricing.prompt),
+        completion_usd_per_million: per_million(model.pricing.completion),
+        caching: model.caching,
+        parameters: model
+            .supported_parameters
+            .iter()
+            .filter(|param| !STRUCTURAL_PARAMS.contains(&param.as_str()))
+            .cloned()
+            .collect(),
+        defaults: default_params_for(model),
+    }
 }
 
 fn documented_default(param: &str) -> Option<Value> {

@@ -361,17 +361,8 @@ mod tests {
 
     fn fields(slug: &str) -> IntegrationFields {
         IntegrationFields {
-            slug: slug.to_owned(),
-            name: "Summaries".to_owned(),
-            description: None,
-            active: true,
             visibility: Visibility::Public,
-            conversational: false,
-            conversation_ttl_minutes: None,
-            rate_limit_per_minute: None,
-            daily_cap: None,
-            supports_vision: false,
-            supports_tools: false,
+            ..IntegrationFields::new(slug, "Summaries")
         }
     }
 

@@ -274,6 +274,20 @@ impl Gateway {
         Ok(report)
     }
 
+    /// Saves one integration from the console's form: created when its slug is new, otherwise
+    /// its fields updated and a version minted only if the draft changed.
+    pub async fn save_integration(
+        &self,
+        entry: manifest::Entry,
+        author: Option<&str>,
+    ) -> Result<manifest::Applied> {
+        let applied = manifest::save(self.store(), entry, author, now_ms()).await?;
+        if applied.changed() {
+            self.config_changed().await?;
+        }
+        Ok(applied)
+    }
+
     pub async fn save_settings(&self, settings: &Settings) -> Result<()> {
         settings::save(self.store(), settings, now_ms()).await?;
         self.config_changed().await

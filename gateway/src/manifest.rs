@@ -301,6 +301,35 @@ pub async fn apply(
     Ok(report)
 }
 
+/// The console's save of one integration: created or updated exactly as a one-entry document
+/// would be, with the field errors keyed as the form names its inputs (`slug`, `version.models`).
+pub async fn save(store: &Store, entry: Entry, author: Option<&str>, now: i64) -> Result<Applied> {
+    const AT: &str = "integrations[0].";
+    let unprefixed = |errors: FieldErrors| {
+        FieldErrors(
+            errors
+                .0
+                .into_iter()
+                .map(|(field, messages)| match field.strip_prefix(AT) {
+                    Some(inner) => (inner.to_owned(), messages),
+                    None => (field, messages),
+                })
+                .collect(),
+        )
+    };
+    let document = Manifest {
+        integrations: vec![entry],
+    };
+    match apply(store, &document, author, now).await {
+        Ok(mut report) => report
+            .pop()
+            .ok_or_else(|| Error::Corrupt("applying one integration reported nothing".to_owned())),
+        Err(Error::Invalid(errors)) => Err(Error::Invalid(unprefixed(errors))),
+        Err(Error::Conflict(errors)) => Err(Error::Conflict(unprefixed(errors))),
+        Err(other) => Err(other),
+    }
+}
+
 async fn create(
     tx: &mut Transaction<'_, Any>,
     entry: &Entry,

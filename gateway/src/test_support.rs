@@ -64,17 +64,9 @@ where
 /// A public integration named `slug`, with no limits of its own.
 pub fn sample_fields(slug: &str) -> IntegrationFields {
     IntegrationFields {
-        slug: slug.to_owned(),
-        name: "Helpful assistant".to_owned(),
         description: Some("Answers a question".to_owned()),
-        active: true,
         visibility: Visibility::Public,
-        conversational: false,
-        conversation_ttl_minutes: None,
-        rate_limit_per_minute: None,
-        daily_cap: None,
-        supports_vision: false,
-        supports_tools: false,
+        ..IntegrationFields::new(slug, "Helpful assistant")
     }
 }
 

@@ -1,8 +1,10 @@
 //! What the console's lists ask for and get back: queries, rows and pages.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::Visibility;
+use crate::{CachingMode, FieldErrors, IntegrationFields, VersionDraft, Visibility};
 
 /// One page of a server-paginated list, with the number of rows matching the query in all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,4 +55,37 @@ pub struct IntegrationRow {
     /// The active version's number.
     pub version: i32,
     pub created_at_ms: i64,
+}
+
+/// A catalog model as the editor's picker shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelChoice {
+    pub id: String,
+    pub name: String,
+    pub context_length: Option<u64>,
+    pub prompt_usd_per_million: Option<f64>,
+    pub completion_usd_per_million: Option<f64>,
+    pub caching: CachingMode,
+    /// Generation parameters the model accepts (structural ones such as `tools` left out).
+    pub parameters: Vec<String>,
+    /// What picking the model adds to the version's parameters (never overwriting a set one).
+    pub defaults: BTreeMap<String, serde_json::Value>,
+}
+
+/// What the editor opens with: the stored integration and its active version, or a blank form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditorData {
+    /// `None` for a new integration.
+    pub id: Option<i64>,
+    pub fields: IntegrationFields,
+    pub draft: VersionDraft,
+    pub active_version: Option<i32>,
+}
+
+/// The answer to the editor's save: where the integration now is and what changed, or the
+/// messages to show next to the inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SaveResult {
+    Saved { id: i64, message: String },
+    Invalid(FieldErrors),
 }

@@ -167,6 +167,25 @@ pub struct IntegrationFields {
     pub supports_tools: bool,
 }
 
+impl IntegrationFields {
+    /// An active, internal integration with no limits of its own: what a new one starts as.
+    pub fn new(slug: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            slug: slug.into(),
+            name: name.into(),
+            description: None,
+            active: true,
+            visibility: Visibility::Internal,
+            conversational: false,
+            conversation_ttl_minutes: None,
+            rate_limit_per_minute: None,
+            daily_cap: None,
+            supports_vision: false,
+            supports_tools: false,
+        }
+    }
+}
+
 /// A stored integration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Integration {

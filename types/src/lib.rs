@@ -8,7 +8,7 @@ mod integration;
 mod prompt;
 
 pub use catalog::{CachingMode, ModelInfo, ModelPricing};
-pub use console::{IntegrationQuery, IntegrationRow, Page};
+pub use console::{EditorData, IntegrationQuery, IntegrationRow, ModelChoice, Page, SaveResult};
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use prompt::{PromptVariable, VariableType};

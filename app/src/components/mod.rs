@@ -1,4 +1,8 @@
 //! Pieces several console pages share: the page frame, notifications, badges.
 
+pub mod form;
 pub mod layout;
+pub mod model_picker;
+pub mod prompt_editor;
 pub mod toast;
+pub mod variables;

@@ -1,5 +1,6 @@
 //! One module per console page.
 
+pub mod editor;
 pub mod home;
 pub mod integrations;
 pub mod not_found;

@@ -1,0 +1,74 @@
+// Page object for the integration editor (/integrations/new and /integrations/{id}).
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export class EditorPage {
+  readonly slug: Locator;
+  readonly name: Locator;
+  readonly modelSearch: Locator;
+  readonly chosenModels: Locator;
+  readonly prompt: Locator;
+  readonly chips: Locator;
+  readonly warnings: Locator;
+  readonly addVariable: Locator;
+  readonly visibility: Locator;
+  readonly save: Locator;
+  readonly toasts: Locator;
+  readonly saveErrors: Locator;
+  readonly caching: Locator;
+
+  constructor(private readonly page: Page) {
+    this.slug = page.getByLabel('Slug');
+    this.name = page.getByLabel('Name', { exact: true });
+    this.modelSearch = page.getByLabel('Search models');
+    this.chosenModels = page.getByTestId('chosen-models');
+    this.prompt = page.getByLabel('System prompt');
+    this.chips = page.getByTestId('variable-chips');
+    this.warnings = page.getByTestId('prompt-warnings');
+    this.addVariable = page.getByRole('button', { name: 'Add variable' });
+    this.visibility = page.getByLabel('Visibility', { exact: true });
+    this.save = page.getByRole('button', { name: 'Save' });
+    this.toasts = page.getByTestId('toasts');
+    this.saveErrors = page.getByTestId('save-errors');
+    this.caching = page.getByTestId('caching');
+  }
+
+  async openNew() {
+    await this.page.goto('/integrations/new');
+    await this.waitForHydration();
+  }
+
+  async waitForHydration() {
+    await expect(this.page.locator('[data-hydrated="true"]')).toBeVisible();
+  }
+
+  /** Searches the catalog and picks the model with exactly this id. */
+  async pickModel(id: string) {
+    await this.modelSearch.fill(id);
+    const exactly = new RegExp(`^${id.replace(/[./:-]/g, '\\$&')}( |$)`);
+    await this.page.getByRole('listbox', { name: 'Matching models' }).getByRole('button', { name: exactly }).click();
+    await expect(this.chosenModels).toContainText(id);
+  }
+
+  async declareVariable(index: number, name: string, description: string) {
+    await this.addVariable.click();
+    await this.page.getByLabel(`Variable ${index} name`).fill(name);
+    await this.page.getByLabel(`Variable ${index} name`).blur();
+    await this.page.getByLabel(`Variable ${index} description`).fill(description);
+    await this.page.getByLabel(`Variable ${index} description`).blur();
+  }
+
+  chip(name: string): Locator {
+    return this.chips.getByRole('button', { name, exact: true });
+  }
+
+  parameter(name: string): Locator {
+    return this.page.getByLabel(`Parameter ${name}`);
+  }
+
+  /** Puts the caret at the end of the prompt text. */
+  async caretToEnd() {
+    await this.prompt.click();
+    await this.prompt.press('End');
+    await this.prompt.press('Control+End');
+  }
+}
