@@ -4,6 +4,9 @@
 use gateway_types::SystemStatus;
 use leptos::prelude::*;
 
+/// Where the editor's test panel streams from; the server mounts its handler at this path.
+pub const TEST_RUN_PATH: &str = "/console/test-run";
+
 /// The deployment's version, database engine and reachability.
 #[server]
 pub async fn check_status() -> Result<SystemStatus, ServerFnError> {

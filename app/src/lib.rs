@@ -4,6 +4,9 @@
 pub mod api;
 mod components;
 mod pages;
+// Only browsers read event streams; the tests check the parser on the host.
+#[cfg(any(feature = "hydrate", test))]
+mod sse;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -72,3 +72,25 @@ export class EditorPage {
     await this.prompt.press('Control+End');
   }
 }
+
+/** The test panel at the bottom of the edit page. */
+export class TestPanel {
+  readonly run: Locator;
+  readonly answer: Locator;
+  readonly summary: Locator;
+  readonly error: Locator;
+  readonly message: Locator;
+
+  constructor(private readonly page: Page) {
+    const panel = page.getByTestId('test-panel');
+    this.run = panel.getByRole('button', { name: 'Run test' });
+    this.answer = panel.getByTestId('test-answer');
+    this.summary = panel.getByTestId('test-summary');
+    this.error = panel.getByTestId('test-error');
+    this.message = panel.getByLabel('Extra user message');
+  }
+
+  argument(name: string): Locator {
+    return this.page.getByLabel(`Argument ${name}`);
+  }
+}

@@ -166,15 +166,43 @@ pub async fn run_draft(
     draft: VersionDraft,
     request: InvokeRequest,
 ) -> Result<InvokeResult> {
+    let prepared = prepare(
+        gateway,
+        draft_target(integration, draft)?,
+        &request,
+        None,
+        false,
+    )
+    .await?;
+    finish(gateway, prepared).await
+}
+
+/// [`run_draft`], streaming the answer as it arrives.
+pub async fn stream_draft(
+    gateway: &Gateway,
+    integration: Integration,
+    draft: VersionDraft,
+    request: InvokeRequest,
+) -> Result<InvokeStream> {
+    let prepared = prepare(
+        gateway,
+        draft_target(integration, draft)?,
+        &request,
+        None,
+        true,
+    )
+    .await?;
+    start_stream(gateway, prepared).await
+}
+
+fn draft_target(integration: Integration, draft: VersionDraft) -> Result<Target> {
     let prompt = crate::versions::check_draft(&draft).map_err(Error::Invalid)?;
-    let target = Target {
+    Ok(Target {
         integration,
         version_id: None,
         draft,
         prompt: Arc::new(prompt),
-    };
-    let prepared = prepare(gateway, target, &request, None, false).await?;
-    finish(gateway, prepared).await
+    })
 }
 
 /// Runs a call and streams the answer as it arrives; the last item carries the summary.

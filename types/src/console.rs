@@ -89,3 +89,19 @@ pub enum SaveResult {
     Saved { id: i64, message: String },
     Invalid(FieldErrors),
 }
+
+/// A run of the editor's test panel: the integration, what to run (the unsaved form, a saved
+/// version, or else the active version) and the inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRun {
+    pub integration_id: i64,
+    #[serde(default)]
+    pub draft: Option<VersionDraft>,
+    #[serde(default)]
+    pub version_id: Option<i64>,
+    #[serde(default)]
+    pub args: serde_json::Map<String, serde_json::Value>,
+    /// An extra user message after the rendered prompt.
+    #[serde(default)]
+    pub message: Option<String>,
+}

@@ -8,7 +8,9 @@ mod integration;
 mod prompt;
 
 pub use catalog::{CachingMode, ModelInfo, ModelPricing};
-pub use console::{EditorData, IntegrationQuery, IntegrationRow, ModelChoice, Page, SaveResult};
+pub use console::{
+    EditorData, IntegrationQuery, IntegrationRow, ModelChoice, Page, SaveResult, TestRun,
+};
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use prompt::{PromptVariable, VariableType};

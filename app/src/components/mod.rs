@@ -4,5 +4,6 @@ pub mod form;
 pub mod layout;
 pub mod model_picker;
 pub mod prompt_editor;
+pub mod test_panel;
 pub mod toast;
 pub mod variables;

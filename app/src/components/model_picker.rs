@@ -64,7 +64,7 @@ pub fn ModelPicker(
                                         type="button"
                                         class="text-xs text-indigo-600 hover:underline disabled:invisible"
                                         disabled=index == 0
-                                        aria-label=format!("Move {id} up")
+                                        aria-label=if index == 1 { format!("Make {id} primary") } else { format!("Move {id} up") }
                                         on:click=move |_| change(moved_up(&chosen.get_untracked(), &up))
                                     >
                                         {if index == 1 { "Make primary" } else { "Up" }}

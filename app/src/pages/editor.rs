@@ -20,6 +20,7 @@ use crate::components::form::{
 use crate::components::layout::Layout;
 use crate::components::model_picker::ModelPicker;
 use crate::components::prompt_editor::PromptEditor;
+use crate::components::test_panel::TestPanel;
 use crate::components::toast::Toasts;
 use crate::components::variables::VariablesManager;
 
@@ -375,6 +376,13 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
                 </Section>
                 <FieldErrorsSummary errors />
             </form>
+            {data.id.map(|integration_id| view! {
+                <div id="test" class="mx-auto mt-6 max-w-5xl">
+                    <Section title="Test" description="Runs against OpenRouter (or the simulator in demo mode) and is recorded as an admin test.">
+                        <TestPanel integration_id draft />
+                    </Section>
+                </div>
+            })}
         </Layout>
     }
 }
@@ -613,21 +621,27 @@ fn domains(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The daily cap, typed in dollars and kept in nano-dollars.
+/// The daily cap, typed in dollars and kept in nano-dollars. Read when the input is left, so that
+/// half-typed amounts ("5.") are not reformatted under the caret.
 #[component]
 fn UsdField(fields: RwSignal<IntegrationFields>, errors: RwSignal<FieldErrors>) -> impl IntoView {
     view! {
-        <TextField
-            label="Daily spend cap (USD)"
-            value=Signal::derive(move || fields.with(|f| f.daily_cap.map(|c| format!("{:.2}", c.as_usd())).unwrap_or_default()))
-            on_change=move |v: String| {
-                let cap = v.trim().trim_start_matches('$').parse::<f64>().ok().map(NanoUsd::from_usd);
-                fields.update(|f| f.daily_cap = cap);
-            }
-            errors
-            field="daily_cap"
-            help="Calls are refused once today's spend reaches it."
-        />
+        <label class="block text-sm">
+            <span class="font-medium text-slate-700">"Daily spend cap (USD)"</span>
+            <input
+                type="text"
+                inputmode="decimal"
+                class="mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm"
+                prop:value=move || fields.with(|f| f.daily_cap.map(|c| format!("{}", c.as_usd())).unwrap_or_default())
+                on:change=move |ev| {
+                    let text = event_target_value(&ev);
+                    let cap = text.trim().trim_start_matches('$').parse::<f64>().ok().map(NanoUsd::from_usd);
+                    fields.update(|f| f.daily_cap = cap);
+                }
+            />
+            <span class="mt-1 block text-xs text-slate-500">"Calls are refused once today's spend reaches it. Empty uses the default."</span>
+            <FieldError errors field="daily_cap" />
+        </label>
     }
 }
 

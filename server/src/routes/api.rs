@@ -81,7 +81,7 @@ pub(crate) async fn converse(
 
 /// `delta` events as text arrives, then one `done` event with the envelope, or one `error`
 /// event when the answer fails part way (a broken answer never ends like a clean one).
-fn sse(slug: &str, events: InvokeStream) -> Response {
+pub(crate) fn sse(slug: &str, events: InvokeStream) -> Response {
     let slug = slug.to_owned();
     let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
         Box::pin(events.map(move |item| {

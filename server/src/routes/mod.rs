@@ -1,6 +1,7 @@
 //! The one place where the HTTP surface is assembled: route tables, shared state and layers.
 
 mod api;
+mod console;
 mod docs;
 mod health;
 mod openai;
@@ -67,6 +68,10 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route(
+            app::api::TEST_RUN_PATH,
+            post(console::test_run).layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
+        )
         .nest(&config.api_prefix, api)
         .merge(
             Router::new()
