@@ -167,8 +167,8 @@ warm_up
 for target in direct gateway; do
     load latency "$target" -c 1 -n "$LATENCY_REQUESTS"
     first_text "$target"
-    load rate "$target" -c "$CONCURRENCY" -q "$RATE" -z "$DURATION" --latency-correction
-    load throughput "$target" -c "$CONCURRENCY" -z "$DURATION"
+    load rate "$target" -c "$CONCURRENCY" -q "$RATE" -z "$DURATION" -w --latency-correction
+    load throughput "$target" -c "$CONCURRENCY" -z "$DURATION" -w
 done
 stop "$gateway_pid"
 
