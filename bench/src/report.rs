@@ -112,10 +112,13 @@ pub fn write(args: &Args) -> anyhow::Result<()> {
         md,
         "{} on {} ({} cores). Gateway release build on SQLite, telemetry on, rate limit and daily \
          cap enforced, access logs at info. The load generator, the simulator and the gateway \
-         share these cores, so every gateway figure also pays for the load on the same machine.\n",
+         share these cores, so every gateway figure also pays for the load on the same machine. \
+         Load average (1 and 5 minutes) when the run ended: {}; above the core count, other \
+         processes competed for the CPU too.\n",
         args.date,
         cpu_model(),
         std::thread::available_parallelism().map_or(0, usize::from),
+        load_average(),
     )?;
     writeln!(
         md,
@@ -216,4 +219,16 @@ fn cpu_model() -> String {
                 .map(|(_, name)| name.trim().to_owned())
         })
         .unwrap_or_else(|| "an unknown CPU".to_owned())
+}
+
+/// The kernel's 1- and 5-minute load averages.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
