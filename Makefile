@@ -10,7 +10,7 @@ SHELL := /usr/bin/env bash
 HOST_RUSTFLAGS := --cfg erase_components
 WASM_TARGET := wasm32-unknown-unknown
 
-.PHONY: help setup run build site test fmt-check lint rust-tests e2e clean
+.PHONY: help setup run build site test fmt-check lint rust-tests e2e bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ rust-tests:
 
 e2e:
 	cd end2end && npx playwright test
+
+bench: ## Load benchmark against the simulator; writes bench/RESULTS.md (not part of test)
+	@bench/run.sh
 
 
 clean: ## Remove build output and the local database

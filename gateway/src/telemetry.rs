@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use gateway_types::NanoUsd;
+use gateway_types::{Engine, NanoUsd};
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinHandle;
 
@@ -321,8 +321,9 @@ async fn insert_with_retries(
 const COLUMNS: usize = 25;
 
 async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
-    // The portable driver's query builder writes `?` placeholders, which PostgreSQL rejects, so
-    // the numbered placeholders are generated here; every value is still bound.
+    // PostgreSQL takes only numbered placeholders. SQLite gets anonymous `?` ones: it looks up
+    // each numbered one by scanning those before it, quadratic in a batch's 12,500 values.
+    let numbered = store.engine() == Engine::Postgres;
     let mut sql = String::from(
         "insert into ai_invocations (id, integration_id, integration_slug, version_id, caller_type,
              caller_id, model_requested, model_used, attempts, prompt_tokens, completion_tokens,
@@ -336,8 +337,12 @@ async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(row * COLUMNS + column + 1).to_string());
+            if numbered {
+                sql.push('$');
+                sql.push_str(&(row * COLUMNS + column + 1).to_string());
+            } else {
+                sql.push('?');
+            }
         }
         sql.push(')');
     }

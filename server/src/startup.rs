@@ -4,6 +4,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use gateway::{Gateway, GatewayConfig};
 use leptos::config::LeptosOptions;
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
@@ -82,7 +83,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
+        axum::serve(self.listener.tap_io(no_delay), self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
@@ -92,6 +93,14 @@ impl Application {
         }
         tracing::info!("ai-gateway stopped");
         Ok(())
+    }
+}
+
+/// Sends small writes at once: under Nagle's algorithm a streamed event written right after the
+/// headers waits for the client's delayed ACK, about 40 ms on Linux.
+fn no_delay(connection: &mut tokio::net::TcpStream) {
+    if let Err(error) = connection.set_nodelay(true) {
+        tracing::debug!(%error, "cannot turn off Nagle's algorithm on a connection");
     }
 }
 
