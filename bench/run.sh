@@ -102,9 +102,7 @@ export AI_GATEWAY_SITE_ROOT=$work/site
 export OPENROUTER_API_KEY=bench
 mkdir -p "$AI_GATEWAY_SITE_ROOT"
 
-# Swap for the CLI's manifest import once it exists; the file says the same.
-"$helper" integration --database-url "$AI_GATEWAY_DATABASE_URL" \
-    --openrouter-base-url "http://127.0.0.1:$fast_port/api/v1" bench/integration.toml
+"$gateway_bin" integrations apply bench/integrations.json
 token=$(OPENROUTER_BASE_URL="http://127.0.0.1:$fast_port/api/v1" \
     "$gateway_bin" token create --name bench | tail -n 1)
 

@@ -59,6 +59,9 @@ impl Run {
     }
 }
 
+/// Reads one percentile of a run.
+type Percentile = fn(&Run) -> f64;
+
 fn numbers(object: &Value) -> impl Iterator<Item = u64> + '_ {
     object
         .as_object()
@@ -125,7 +128,7 @@ pub fn write(args: &Args) -> anyhow::Result<()> {
         "| measure | direct to the simulator | through the gateway | gateway's part | target |"
     )?;
     writeln!(md, "|---|---|---|---|---|")?;
-    let percentiles: [(&str, fn(&Run) -> f64); 2] = [("p50", |r| r.p50), ("p99", |r| r.p99)];
+    let percentiles: [(&str, Percentile); 2] = [("p50", |r| r.p50), ("p99", |r| r.p99)];
     for (label, run) in percentiles {
         let (direct, gateway) = (run(&latency.direct), run(&latency.gateway));
         let target = if label == "p99" {
