@@ -30,6 +30,13 @@ impl Engine {
     }
 }
 
+/// A console administrator as the console sees one; never carries the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Admin {
+    pub id: i64,
+    pub email: String,
+}
+
 /// What the console shows about the running deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemStatus {
