@@ -7,6 +7,7 @@ use leptos::prelude::*;
 /// The deployment's version, database engine and reachability.
 #[server]
 pub async fn check_status() -> Result<SystemStatus, ServerFnError> {
+    crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     Ok(gateway.status().await)
 }

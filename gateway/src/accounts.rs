@@ -4,13 +4,13 @@
 //! HTTP belong to the server, not here.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+pub use gateway_types::Password;
 use gateway_types::{Admin, FieldErrors};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -33,26 +33,6 @@ pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 const THROTTLE_SWEEP_AT: usize = 4096;
 /// The session entry naming the signed-in admin.
 const SESSION_ADMIN_KEY: &str = "admin_id";
-
-/// A password as typed. Its `Debug` output never shows it.
-#[derive(Clone)]
-pub struct Password(String);
-
-impl Password {
-    pub fn new(plain: impl Into<String>) -> Self {
-        Self(plain.into())
-    }
-
-    fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
 
 /// Why a sign-in was refused; the messages are fit to show on the login page.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +73,17 @@ pub async fn create(store: &Store, email: &str, password: &Password, now: i64) -
     };
     let id = row.try_get("id").context("reading the new admin id")?;
     Ok(Admin { id, email })
+}
+
+/// A random 24-character password for an admin nobody chose one for.
+pub fn generate_password() -> Password {
+    use rand::Rng;
+    let plain: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(24)
+        .map(char::from)
+        .collect();
+    Password::new(plain)
 }
 
 fn normalise_email(email: &str) -> String {

@@ -22,6 +22,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Config;
+use crate::console;
 
 const API_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -63,6 +64,27 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
         );
     }
 
+    // Pages and server functions, behind the session, CSRF and sign-in layers; nothing else is.
+    let console = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            console_routes,
+            {
+                let gateway = gateway.clone();
+                move || provide_context(gateway.clone())
+            },
+            move || app::shell(shell_options.clone()),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            console::Guard::new(gateway.clone()),
+            console::require_sign_in,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            console::TrustedOrigins::new(config),
+            console::reject_cross_origin,
+        ))
+        .layer(console::session_layer(&gateway, config));
+
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -74,12 +96,7 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
                 .route(OPENAI_MODELS_ROUTE, get(openai::models))
                 .layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
-        .leptos_routes_with_context(
-            &state,
-            console_routes,
-            move || provide_context(gateway.clone()),
-            move || app::shell(shell_options.clone()),
-        )
+        .merge(console)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
