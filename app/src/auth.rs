@@ -141,7 +141,12 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <main class="mx-auto mt-24 max-w-sm px-6">
             <h1 class="text-2xl font-bold tracking-tight">"Sign in to AI Gateway"</h1>
-            <ActionForm action=login attr:class="mt-8 space-y-4" attr:data-hydrated=move || hydrated.get().to_string()>
+            <ActionForm
+                action=login
+                attr:class="mt-8 space-y-4"
+                attr:data-testid="login-form"
+                attr:data-hydrated=move || hydrated.get().to_string()
+            >
                 <label class="block text-sm font-medium">
                     "Email"
                     <input

@@ -24,8 +24,11 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 /// Bounds the work one sign-in attempt can cause; long enough for any passphrase.
 pub const MAX_PASSWORD_LEN: usize = 1024;
 const MAX_EMAIL_LEN: usize = 254;
-/// Failed sign-ins a key may collect within [`THROTTLE_WINDOW_MS`] before it is locked.
+/// Failed sign-ins an account may collect within [`THROTTLE_WINDOW_MS`] before it is locked.
 pub const MAX_FAILURES: u32 = 5;
+/// The same for a client address, higher because people behind one address (an office, a
+/// proxy) share it; it still stops one address from guessing across many accounts.
+pub const MAX_FAILURES_PER_ADDRESS: u32 = 20;
 /// The throttling window; a locked key stays locked until its window is over.
 pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Keys kept in memory before windows that are over are swept, so that guessing many emails
@@ -243,6 +246,15 @@ impl Window {
     }
 }
 
+impl ThrottleKey {
+    fn limit(&self) -> u32 {
+        match self {
+            Self::Account(_) => MAX_FAILURES,
+            Self::Address(_) => MAX_FAILURES_PER_ADDRESS,
+        }
+    }
+}
+
 impl Throttle {
     fn keys(email: &str, client: Option<IpAddr>) -> Vec<ThrottleKey> {
         let mut keys = vec![ThrottleKey::Account(normalise_email(email))];
@@ -254,8 +266,9 @@ impl Throttle {
     fn locked_for(&self, keys: &[ThrottleKey], now: i64) -> Option<u64> {
         let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         keys.iter()
-            .filter_map(|key| windows.get(key))
-            .filter(|w| w.failures >= MAX_FAILURES && !w.is_over(now))
+            .filter_map(|key| windows.get(key).map(|w| (key, w)))
+            .filter(|(key, w)| w.failures >= key.limit() && !w.is_over(now))
+            .map(|(_, w)| w)
             .map(|w| w.started_at + THROTTLE_WINDOW_MS - now)
             .max()
             .map(|ms| u64::try_from(ms).unwrap_or(0).div_ceil(1000).max(1))
@@ -377,41 +390,53 @@ fn backend(error: Error) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }
 
-#[async_trait::async_trait]
-impl SessionStore for DatabaseSessions {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // A new id on the rare collision, instead of overwriting someone else's session.
-        loop {
-            let inserted = sqlx::query(
-                "insert into ai_sessions (id, data, expires_at) values ($1, $2, $3)
-                 on conflict (id) do nothing",
-            )
+impl DatabaseSessions {
+    /// Runs an insert of `record` (id, data, expiry); returns the rows it wrote.
+    async fn write(
+        &self,
+        sql: &'static str,
+        record: &Record,
+        context: &'static str,
+    ) -> session_store::Result<u64> {
+        let done = sqlx::query(sql)
             .bind(record.id.to_string())
             .bind(to_json(&record.data))
             .bind(expiry_ms(record))
             .execute(self.store.pool())
             .await
-            .context("creating a session")
+            .context(context)
             .map_err(backend)?;
-            if inserted.rows_affected() == 1 {
-                return Ok(());
-            }
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DatabaseSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A new id on the rare collision, instead of overwriting someone else's session.
+        while self
+            .write(
+                "insert into ai_sessions (id, data, expires_at) values ($1, $2, $3)
+                 on conflict (id) do nothing",
+                record,
+                "creating a session",
+            )
+            .await?
+            == 0
+        {
             record.id = Id::default();
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        sqlx::query(
+        self.write(
             "insert into ai_sessions (id, data, expires_at) values ($1, $2, $3)
              on conflict (id) do update set data = excluded.data, expires_at = excluded.expires_at",
+            record,
+            "saving a session",
         )
-        .bind(record.id.to_string())
-        .bind(to_json(&record.data))
-        .bind(expiry_ms(record))
-        .execute(self.store.pool())
-        .await
-        .context("saving a session")
-        .map_err(backend)?;
+        .await?;
         Ok(())
     }
 
@@ -505,7 +530,7 @@ mod tests {
         let throttle = Throttle::default();
         let address: IpAddr = [10, 0, 0, 7].into();
         let keys = Throttle::keys("A@example.com", Some(address));
-        for _ in 0..MAX_FAILURES {
+        for _ in 0..MAX_FAILURES_PER_ADDRESS {
             throttle.failed(keys.clone(), NOW);
         }
         throttle.succeeded("a@example.com");

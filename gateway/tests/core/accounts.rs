@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use gateway::Error;
-use gateway::accounts::{self, LoginError, MAX_FAILURES, Password};
+use gateway::accounts::{self, LoginError, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, Password};
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 
@@ -111,7 +111,7 @@ crate::on_each_engine!(
             .await
             .unwrap();
         let attacker = Some([203, 0, 113, 9].into());
-        for n in 0..MAX_FAILURES {
+        for n in 0..MAX_FAILURES_PER_ADDRESS {
             let email = format!("guess{n}@example.com");
             let refused = t.gateway.login(&email, &password(), attacker).await;
             assert!(matches!(refused, Err(LoginError::InvalidCredentials)));

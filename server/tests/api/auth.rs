@@ -87,7 +87,7 @@ async fn repeated_failures_lock_the_account_with_a_retry_time() {
 #[tokio::test]
 async fn repeated_failures_from_one_address_lock_that_address_for_every_account() {
     let app = spawn_app().await;
-    for n in 0..gateway::accounts::MAX_FAILURES {
+    for n in 0..gateway::accounts::MAX_FAILURES_PER_ADDRESS {
         let refused = app
             .login_as(&format!("guess{n}@example.com"), ADMIN_PASSWORD)
             .await;
