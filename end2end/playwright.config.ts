@@ -3,6 +3,7 @@
 import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ADMIN } from './admin';
 
 const port = Number(process.env.E2E_PORT ?? 3107);
 const database = path.join(os.tmpdir(), `ai-gateway-e2e-${process.pid}-${Date.now()}.db`);
@@ -45,6 +46,8 @@ export default defineConfig({
       AI_GATEWAY_SITE_ROOT: '../target/site',
       AI_GATEWAY_LOG: 'warn',
       OPENROUTER_API_KEY: '',
+      AI_GATEWAY_ADMIN_EMAIL: ADMIN.email,
+      AI_GATEWAY_ADMIN_PASSWORD: ADMIN.password,
     },
   },
 });
