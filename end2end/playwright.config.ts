@@ -3,6 +3,7 @@
 import { defineConfig } from '@playwright/test';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ADMIN } from './admin';
 import { writeSeed } from './fixtures';
 
 const port = Number(process.env.E2E_PORT ?? 3107);
@@ -49,6 +50,8 @@ export default defineConfig({
       AI_GATEWAY_SITE_ROOT: '../target/site',
       AI_GATEWAY_LOG: 'warn',
       OPENROUTER_API_KEY: '',
+      AI_GATEWAY_ADMIN_EMAIL: ADMIN.email,
+      AI_GATEWAY_ADMIN_PASSWORD: ADMIN.password,
     },
   },
 });

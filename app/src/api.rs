@@ -10,6 +10,7 @@ pub const TEST_RUN_PATH: &str = "/console/test-run";
 /// The deployment's version, database engine and reachability.
 #[server]
 pub async fn check_status() -> Result<SystemStatus, ServerFnError> {
+    crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     Ok(gateway.status().await)
 }

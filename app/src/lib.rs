@@ -2,6 +2,7 @@
 //! `ssr`) and hydrated in the browser (feature `hydrate`) from the same components.
 
 pub mod api;
+pub mod auth;
 mod components;
 mod pages;
 // Only browsers read event streams; the tests check the parser on the host.
@@ -44,6 +45,8 @@ pub fn App() -> impl IntoView {
         <Title text="AI Gateway" />
         <Router>
             <Routes fallback=pages::not_found::NotFound>
+                // Signed-out page loads never reach these: the server redirects them to /login.
+                <Route path=StaticSegment("login") view=auth::LoginPage />
                 <Route path=StaticSegment("") view=pages::home::HomePage />
                 <Route
                     path=StaticSegment("integrations")

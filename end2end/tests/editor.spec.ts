@@ -2,6 +2,11 @@
 // next to the fields, and saves that mint a version only when the prompt or models changed.
 import { expect, test } from '@playwright/test';
 import { EditorPage } from '../pages/editor';
+import { signIn } from '../pages/login';
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
 
 test('an integration is created from the catalog with two variables inserted by chips', async ({ page, request }) => {
   const editor = new EditorPage(page);

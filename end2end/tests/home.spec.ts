@@ -1,9 +1,14 @@
 // The landing page is rendered on the server, then hydrated: the first proof that the console works.
 import { expect, test } from '@playwright/test';
 import { HomePage } from '../pages/home';
+import { signIn } from '../pages/login';
 
-test('the server sends the page content before any script runs', async ({ request }) => {
-  const response = await request.get('/');
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
+
+test('the server sends the page content before any script runs', async ({ page }) => {
+  const response = await page.request.get('/');
   expect(response.status()).toBe(200);
   const html = await response.text();
   expect(html).toContain('<h1');
@@ -12,10 +17,11 @@ test('the server sends the page content before any script runs', async ({ reques
   expect(html).toContain('/pkg/ai-gateway.css');
 });
 
-test('the page reads the same with JavaScript switched off', async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  const home = new HomePage(page);
+test('the page reads the same with JavaScript switched off', async ({ browser, page }) => {
+  const storageState = await page.context().storageState();
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState });
+  const withoutScripts = await context.newPage();
+  const home = new HomePage(withoutScripts);
   await home.open();
   await expect(home.heading).toBeVisible();
   await expect(home.heading).toHaveAttribute('data-hydrated', 'false');

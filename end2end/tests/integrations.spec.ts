@@ -2,6 +2,11 @@
 // and bulk delete, all updating in place.
 import { expect, test } from '@playwright/test';
 import { IntegrationsPage } from '../pages/integrations';
+import { signIn } from '../pages/login';
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
 
 test('the list pages through the integrations ten at a time', async ({ page }) => {
   const list = new IntegrationsPage(page);

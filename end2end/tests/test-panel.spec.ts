@@ -2,6 +2,11 @@
 // call shows the server's reason instead.
 import { expect, test } from '@playwright/test';
 import { EditorPage, TestPanel } from '../pages/editor';
+import { signIn } from '../pages/login';
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
 
 test('the unsaved form is run and its answer and usage are shown', async ({ page }) => {
   const editor = new EditorPage(page);

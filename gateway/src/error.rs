@@ -45,6 +45,9 @@ pub enum Error {
     UnsupportedDatabase(String),
     #[error("preparing the database file: {0}")]
     DatabaseFile(#[source] std::io::Error),
+    /// A failure with no domain meaning (a background task died, a library refused its input).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Stored data the core wrote itself could not be read back (a bug or manual tampering).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),

@@ -1,6 +1,7 @@
 //! The AI Gateway core: the one handle (`Gateway`) every surface holds, and the domain modules
 //! behind it. Nothing in this crate knows about HTTP frameworks or the console.
 
+pub mod accounts;
 pub mod builder;
 pub mod catalog;
 pub mod conversations;
@@ -100,6 +101,7 @@ struct Inner {
     upstream: Upstream,
     catalog: Catalog,
     tokens: std::sync::RwLock<Arc<tokens::TokenSet>>,
+    login_throttle: accounts::Throttle,
     token_use: tokens::UsageTracker,
     stop: Arc<Notify>,
     background: std::sync::Mutex<Vec<JoinHandle<()>>>,
@@ -141,6 +143,7 @@ impl Gateway {
                 upstream,
                 catalog,
                 tokens: std::sync::RwLock::new(Arc::new(token_set)),
+                login_throttle: accounts::Throttle::default(),
                 token_use: tokens::UsageTracker::default(),
                 stop: Arc::new(Notify::new()),
                 background: std::sync::Mutex::new(Vec::new()),
@@ -369,6 +372,48 @@ impl Gateway {
         Ok(verified)
     }
 
+    // --- console administrators
+
+    /// Creates an admin; a taken email or a short password are field errors.
+    pub async fn create_admin(
+        &self,
+        email: &str,
+        password: &accounts::Password,
+    ) -> Result<gateway_types::Admin> {
+        accounts::create(self.store(), email, password, now_ms()).await
+    }
+
+    /// Checks a sign-in, throttled per account and per `client` address.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &accounts::Password,
+        client: Option<std::net::IpAddr>,
+    ) -> std::result::Result<gateway_types::Admin, accounts::LoginError> {
+        accounts::login(
+            self.store(),
+            &self.inner.login_throttle,
+            email,
+            password,
+            client,
+            now_ms(),
+        )
+        .await
+    }
+
+    pub async fn find_admin(&self, id: i64) -> Result<Option<gateway_types::Admin>> {
+        accounts::find(self.store(), id).await
+    }
+
+    pub async fn count_admins(&self) -> Result<i64> {
+        accounts::count(self.store()).await
+    }
+
+    /// The session store console sessions live in.
+    pub fn sessions(&self) -> accounts::DatabaseSessions {
+        accounts::DatabaseSessions::new(self.store().clone())
+    }
+
     /// What an integration has spent today (UTC), settled calls only.
     pub async fn spent_today(&self, integration_id: i64) -> Result<gateway_types::NanoUsd> {
         self.inner
@@ -447,6 +492,11 @@ impl Gateway {
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "pruned expired conversations"),
             Err(e) => tracing::warn!(error = %e, "pruning conversations failed"),
+        }
+        match accounts::delete_expired_sessions(self.store(), now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "deleted expired console sessions"),
+            Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
         }
         if let Err(e) = self.inner.limits.prune(now).await {
             tracing::warn!(error = %e, "pruning limit counters failed");

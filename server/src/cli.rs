@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use gateway::manifest::Manifest;
 use openrouter_simulator::SimulatorConfig;
 
+use crate::config::parse_lifetime;
 use crate::{Application, Config, init_logging};
 
 #[derive(Debug, Parser)]
@@ -34,6 +35,15 @@ pub enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Create a console admin. The password comes from standard input: `--password-stdin` reads
+    /// its first line; on a terminal you are prompted instead.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -99,6 +109,23 @@ impl Cli {
                     .context("migrating the database")?;
                 gateway.close().await;
                 tracing::info!(database = %redact_url(&config.database_url), "database schema is up to date");
+                Ok(())
+            }
+            Command::CreateAdmin {
+                email,
+                password_stdin,
+            } => {
+                let password = read_password(password_stdin)?;
+                let gateway = open(&config).await?;
+                let created = gateway.create_admin(&email, &password).await;
+                gateway.close().await;
+                let admin = created.map_err(field_errors)?;
+                writeln!(
+                    std::io::stdout(),
+                    "Created admin {} ({}).",
+                    admin.email,
+                    admin.id
+                )?;
                 Ok(())
             }
             Command::Token(command) => {
@@ -185,6 +212,29 @@ async fn run_integrations_command(
         }
     }
     Ok(())
+}
+
+/// The first line of standard input. Without `--password-stdin` only a terminal is read, after
+/// a warning: no terminal-control dependency hides what is typed.
+fn read_password(from_stdin: bool) -> anyhow::Result<gateway::accounts::Password> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if !from_stdin {
+        anyhow::ensure!(
+            stdin.is_terminal(),
+            "standard input is not a terminal: pass --password-stdin and pipe the password in"
+        );
+        eprint!("Password (it is shown as you type; use --password-stdin to avoid that): ");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(gateway::accounts::Password::new(
+        line.trim_end_matches(['\r', '\n']),
+    ))
 }
 
 /// The file's text, or standard input's for `-`.
@@ -288,31 +338,6 @@ fn field_errors(error: gateway::Error) -> anyhow::Error {
     }
 }
 
-/// `30d`, `12h`, `90m` or `45s`.
-fn parse_lifetime(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text.len().saturating_sub(1);
-    let (number, unit) = text.split_at(split);
-    let count: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a lifetime such as 30d, 12h or 90m"))?;
-    let seconds = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        "s" => 1,
-        _ => {
-            return Err(format!(
-                "{text:?} is not a lifetime such as 30d, 12h or 90m"
-            ));
-        }
-    };
-    if count == 0 {
-        return Err("a lifetime must be longer than zero".to_owned());
-    }
-    Ok(Duration::from_secs(count.saturating_mul(seconds)))
-}
-
 /// A database URL with any password replaced, fit for logs.
 pub(crate) fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
@@ -373,6 +398,7 @@ mod tests {
             "prune-conversations",
             "simulate-openrouter",
             "integrations",
+            "create-admin",
         ] {
             assert!(help.contains(sub), "{sub} missing from:\n{help}");
         }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -13,6 +14,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/ai-gateway.db";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 pub const DEFAULT_API_PREFIX: &str = "/api/ai";
 pub const DEFAULT_OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
+/// A console session ends after this long without a request.
+pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
+/// The admin `serve` creates on an empty database when no email is configured.
+pub const DEFAULT_ADMIN_EMAIL: &str = "admin@localhost";
 
 /// The running server's settings, after defaults, file and environment are combined.
 #[derive(Debug, Clone)]
@@ -25,9 +30,23 @@ pub struct Config {
     /// Where the public API is mounted, e.g. `/api/ai`.
     pub api_prefix: String,
     /// Where users reach this deployment (sent to OpenRouter as the app's referer); optional.
+    /// An `https://` URL also makes the session cookie `Secure`, and its origin is accepted by
+    /// the CSRF check behind a proxy that rewrites `Host`.
     pub public_url: Option<String>,
     pub openrouter: OpenRouterConfig,
     pub docs: DocsConfig,
+    /// A console session ends after this long without a request.
+    pub session_idle_timeout: Duration,
+    pub bootstrap_admin: BootstrapAdmin,
+}
+
+/// The first admin, created by `serve` only while the database has none.
+#[derive(Debug, Clone, Default)]
+pub struct BootstrapAdmin {
+    /// [`DEFAULT_ADMIN_EMAIL`] when unset.
+    pub email: Option<String>,
+    /// Generated and printed once when unset.
+    pub password: Option<Secret>,
 }
 
 /// The interactive API docs (`{prefix}/docs`) and the OpenAPI document (`{prefix}/openapi.json`).
@@ -101,6 +120,8 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     public_url: Option<String>,
     api_prefix: Option<String>,
+    /// A lifetime such as `12h` or `30m`.
+    session_idle_timeout: Option<String>,
     #[serde(default)]
     openrouter: FileOpenRouter,
     #[serde(default)]
@@ -196,8 +217,46 @@ impl Config {
                     .unwrap_or_else(|| DEFAULT_OPENROUTER_BASE_URL.to_owned()),
             },
             docs,
+            session_idle_timeout: env("AI_GATEWAY_SESSION_IDLE_TIMEOUT")
+                .or(file.session_idle_timeout)
+                .map(|text| {
+                    parse_lifetime(&text)
+                        .map_err(|e| anyhow::anyhow!("AI_GATEWAY_SESSION_IDLE_TIMEOUT: {e}"))
+                })
+                .transpose()?
+                .unwrap_or(DEFAULT_SESSION_IDLE_TIMEOUT),
+            // Environment only: a password has no business in a configuration file.
+            bootstrap_admin: BootstrapAdmin {
+                email: env("AI_GATEWAY_ADMIN_EMAIL"),
+                password: env("AI_GATEWAY_ADMIN_PASSWORD").map(Secret),
+            },
         })
     }
+}
+
+/// `30d`, `12h`, `90m` or `45s`.
+pub(crate) fn parse_lifetime(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(split);
+    let count: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a lifetime such as 30d, 12h or 90m"))?;
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a lifetime such as 30d, 12h or 90m"
+            ));
+        }
+    };
+    if count == 0 {
+        return Err("a lifetime must be longer than zero".to_owned());
+    }
+    Ok(Duration::from_secs(count.saturating_mul(seconds)))
 }
 
 /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); anything else is an error, not "off".
@@ -331,6 +390,36 @@ mod tests {
             let err = Config::from_sources(None, env(&[(name, value)])).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn session_and_bootstrap_settings_come_from_the_environment() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        assert_eq!(config.session_idle_timeout, DEFAULT_SESSION_IDLE_TIMEOUT);
+        assert!(
+            config.bootstrap_admin.email.is_none() && config.bootstrap_admin.password.is_none()
+        );
+        let config = Config::from_sources(
+            None,
+            env(&[
+                ("AI_GATEWAY_SESSION_IDLE_TIMEOUT", "30m"),
+                ("AI_GATEWAY_ADMIN_EMAIL", "ops@example.com"),
+                ("AI_GATEWAY_ADMIN_PASSWORD", "a long secret phrase"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(1800));
+        assert_eq!(
+            config.bootstrap_admin.email.as_deref(),
+            Some("ops@example.com")
+        );
+        assert!(!format!("{config:?}").contains("secret phrase"));
+        let err = Config::from_sources(None, env(&[("AI_GATEWAY_SESSION_IDLE_TIMEOUT", "soon")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("AI_GATEWAY_SESSION_IDLE_TIMEOUT"),
+            "{err}"
+        );
     }
 
     #[test]

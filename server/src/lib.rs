@@ -4,6 +4,7 @@
 mod auth;
 pub mod cli;
 pub mod config;
+mod console;
 mod error;
 mod extract;
 mod logging;

@@ -11,7 +11,7 @@ use openrouter_simulator::{RunningSimulator, SimulatorConfig};
 use tokio::net::TcpListener;
 
 use crate::cli::redact_url;
-use crate::config::Config;
+use crate::config::{BootstrapAdmin, Config, DEFAULT_ADMIN_EMAIL};
 use crate::routes;
 
 /// A bound, migrated, ready-to-serve server. Tests build it on port 0 and read [`Self::port`].
@@ -39,6 +39,7 @@ impl Application {
             .with_context(|| {
                 format!("opening the database {}", redact_url(&config.database_url))
             })?;
+        bootstrap_admin(&gateway, &config.bootstrap_admin).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -83,7 +84,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener.tap_io(no_delay), self.router)
+        // The peer address is what login throttling counts per client.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener.tap_io(no_delay), service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
@@ -101,6 +106,41 @@ impl Application {
 fn no_delay(connection: &mut tokio::net::TcpStream) {
     if let Err(error) = connection.set_nodelay(true) {
         tracing::debug!(%error, "cannot turn off Nagle's algorithm on a connection");
+    }
+}
+
+/// Creates the first admin while the database has none: from the configured email and
+/// password, or with a generated password printed once to standard error (never logged).
+async fn bootstrap_admin(gateway: &Gateway, wanted: &BootstrapAdmin) -> anyhow::Result<()> {
+    if gateway.count_admins().await.context("counting admins")? > 0 {
+        return Ok(());
+    }
+    let email = wanted.email.as_deref().unwrap_or(DEFAULT_ADMIN_EMAIL);
+    let (password, generated) = match &wanted.password {
+        Some(password) => (gateway::accounts::Password::new(password.expose()), false),
+        None => (gateway::accounts::generate_password(), true),
+    };
+    match gateway.create_admin(email, &password).await {
+        Ok(admin) => {
+            tracing::info!(email = %admin.email, "created the first console admin");
+            if generated {
+                eprintln!(
+                    "\nCreated the console admin {} with the one-time password:\n\n    {}\n\n\
+                     It is shown only now. Sign in and keep it safe, or set \
+                     AI_GATEWAY_ADMIN_EMAIL and AI_GATEWAY_ADMIN_PASSWORD before the first start.\n",
+                    admin.email,
+                    password.expose()
+                );
+            }
+            Ok(())
+        }
+        // Another node of the deployment created it first.
+        Err(gateway::Error::Conflict(_)) => Ok(()),
+        Err(gateway::Error::Invalid(errors)) => Err(anyhow::anyhow!(
+            "AI_GATEWAY_ADMIN_EMAIL / AI_GATEWAY_ADMIN_PASSWORD: {}",
+            errors.summary()
+        )),
+        Err(e) => Err(anyhow::Error::new(e).context("creating the first admin")),
     }
 }
 

@@ -34,6 +34,35 @@ impl Engine {
     }
 }
 
+/// A console administrator as the console sees one; never carries the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Admin {
+    pub id: i64,
+    pub email: String,
+}
+
+/// A password as typed into a form or a prompt. Its `Debug` output never shows it, so it can
+/// travel in server-function arguments and error reports safely.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(plain: impl Into<String>) -> Self {
+        Self(plain.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
 /// What the console shows about the running deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemStatus {

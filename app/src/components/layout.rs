@@ -51,7 +51,10 @@ pub fn Layout(
                 </Suspense>
                 <header class="flex flex-wrap items-center justify-between gap-4 border-b border-slate-200 bg-white px-6 py-4">
                     <h1 class="text-xl font-semibold tracking-tight">{title}</h1>
-                    <div class="flex items-center gap-2">{actions.map(|actions| actions())}</div>
+                    <div class="flex items-center gap-4">
+                        {actions.map(|actions| actions())}
+                        <crate::auth::SignedInBar />
+                    </div>
                 </header>
                 <main class="flex-1 px-6 py-6">{children()}</main>
             </div>

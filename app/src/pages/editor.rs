@@ -27,6 +27,7 @@ use crate::components::variables::VariablesManager;
 /// The stored integration with its active version, or a blank form when `id` is `None`.
 #[server(input = Json)]
 pub async fn load_editor(id: Option<i64>) -> Result<EditorData, ServerFnError> {
+    crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     let Some(id) = id else {
         return Ok(EditorData {
@@ -53,6 +54,7 @@ pub async fn load_editor(id: Option<i64>) -> Result<EditorData, ServerFnError> {
 /// Every model of the catalog, as the picker shows them.
 #[server]
 pub async fn catalog_models() -> Result<Vec<ModelChoice>, ServerFnError> {
+    crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     let catalog = gateway.catalog().current();
     Ok(catalog
@@ -65,6 +67,7 @@ pub async fn catalog_models() -> Result<Vec<ModelChoice>, ServerFnError> {
 /// Whether `slug` is free for a new integration; the message to show when it is not.
 #[server]
 pub async fn check_slug(slug: String) -> Result<Option<String>, ServerFnError> {
+    crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     Ok(gateway
         .snapshot()
@@ -81,6 +84,7 @@ pub async fn save_integration(
 ) -> Result<SaveResult, ServerFnError> {
     use gateway::manifest::{Entry, Outcome};
 
+    let admin = crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     if creating && gateway.snapshot().integration(fields.slug.trim()).is_some() {
         return Ok(SaveResult::Invalid(FieldErrors::single(
@@ -95,7 +99,7 @@ pub async fn save_integration(
                 fields,
                 version: draft,
             },
-            None,
+            Some(&admin.email),
         )
         .await
     {

@@ -14,6 +14,7 @@ pub fn HomePage() -> impl IntoView {
 
     view! {
         <main class="mx-auto max-w-3xl px-6 py-12">
+            <crate::auth::SignedInBar />
             <h1
                 class="text-3xl font-bold tracking-tight"
                 data-hydrated=move || hydrated.get().to_string()

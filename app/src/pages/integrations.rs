@@ -15,6 +15,7 @@ use crate::components::toast::Toasts;
 pub async fn list_integrations(
     query: IntegrationQuery,
 ) -> Result<Page<IntegrationRow>, ServerFnError> {
+    crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     Ok(gateway.snapshot().search(&query))
 }
@@ -22,9 +23,10 @@ pub async fn list_integrations(
 /// Switches an integration on or off; the next API call already sees it.
 #[server(input = Json)]
 pub async fn set_integration_active(id: i64, active: bool) -> Result<(), ServerFnError> {
+    let admin = crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     gateway
-        .set_integration_active(id, active, None)
+        .set_integration_active(id, active, Some(&admin.email))
         .await
         .map_err(crate::api::console_error)
 }
@@ -32,6 +34,7 @@ pub async fn set_integration_active(id: i64, active: bool) -> Result<(), ServerF
 /// Deletes the integrations (their versions and telemetry stay for the record).
 #[server(input = Json)]
 pub async fn delete_integrations(ids: Vec<i64>) -> Result<u64, ServerFnError> {
+    crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     gateway
         .delete_integrations(&ids)

@@ -1,10 +1,10 @@
 //! The one place where the HTTP surface is assembled: route tables, shared state and layers.
 
 mod api;
-mod console;
 mod docs;
 mod health;
 mod openai;
+mod test_run;
 
 use std::sync::Arc;
 
@@ -23,6 +23,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Config;
+use crate::console;
 
 const API_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -64,14 +65,36 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
         );
     }
 
+    // Pages and server functions, behind the session, CSRF and sign-in layers; nothing else is.
+    let console = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            console_routes,
+            {
+                let gateway = gateway.clone();
+                move || provide_context(gateway.clone())
+            },
+            move || app::shell(shell_options.clone()),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            console::Guard::new(gateway.clone()),
+            console::require_sign_in,
+        ))
+        // After the page guard, which would redirect it: the test run answers 401 itself.
+        .route(
+            app::api::TEST_RUN_PATH,
+            post(test_run::test_run).layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            console::TrustedOrigins::new(config),
+            console::reject_cross_origin,
+        ))
+        .layer(console::session_layer(&gateway, config));
+
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route(
-            app::api::TEST_RUN_PATH,
-            post(console::test_run).layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
-        )
         .nest(&config.api_prefix, api)
         .merge(
             Router::new()
@@ -79,12 +102,7 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
                 .route(OPENAI_MODELS_ROUTE, get(openai::models))
                 .layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
-        .leptos_routes_with_context(
-            &state,
-            console_routes,
-            move || provide_context(gateway.clone()),
-            move || app::shell(shell_options.clone()),
-        )
+        .merge(console)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

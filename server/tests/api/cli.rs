@@ -134,3 +134,44 @@ fn the_quickstart_script_gets_an_answer_with_only_the_binary() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin_and_refuses_a_taken_email() {
+    let database = TestDatabase::sqlite();
+    let args = [
+        "create-admin",
+        "--email",
+        "Ops@Example.com",
+        "--password-stdin",
+    ];
+
+    let created = ai_gateway(&database, &args, "a long enough password\n");
+    let again = ai_gateway(&database, &args, "a long enough password\n");
+    let short = ai_gateway(
+        &database,
+        &[
+            "create-admin",
+            "--email",
+            "x@example.com",
+            "--password-stdin",
+        ],
+        "too short\n",
+    );
+    let no_flag = ai_gateway(&database, &["create-admin", "--email", "y@example.com"], "");
+
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(text(&created.stdout).contains("Created admin ops@example.com"));
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert!(text(&short.stderr).contains("at least 12 characters"));
+    assert!(text(&no_flag.stderr).contains("--password-stdin"));
+    let store = gateway::Store::connect(database.url()).await.unwrap();
+    let admins = gateway::accounts::count(&store).await.unwrap();
+    store.close().await;
+    assert_eq!(admins, 1);
+    database.destroy().await;
+}

@@ -7,7 +7,8 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn the_home_page_is_server_rendered_with_its_hydration_scripts() {
     let app = spawn_app().await;
-    let response = app.get("/").await;
+    let cookie = app.sign_in().await;
+    let response = app.get_signed_in("/", &cookie).await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
     assert!(html.contains("AI Gateway"), "{html}");

@@ -4,9 +4,14 @@ use std::path::PathBuf;
 
 use gateway::test_support::TestDatabase;
 use gateway::types::{IntegrationFields, VersionDraft};
-use server::config::{DocsConfig, LogFormat, OpenRouterConfig};
+use leptos::server_fn::ServerFn;
+use server::config::{BootstrapAdmin, DocsConfig, LogFormat, OpenRouterConfig, Secret};
 use server::{Application, Config};
 use tokio::sync::oneshot;
+
+/// The admin every test server starts with.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "a test password that is long";
 
 pub struct TestApp {
     pub address: String,
@@ -48,6 +53,11 @@ pub async fn spawn_app_with(
             base_url: "http://127.0.0.1:9/api/v1".into(),
         },
         docs: DocsConfig::default(),
+        session_idle_timeout: std::time::Duration::from_secs(3600),
+        bootstrap_admin: BootstrapAdmin {
+            email: Some(ADMIN_EMAIL.to_owned()),
+            password: Some(Secret::new(ADMIN_PASSWORD)),
+        },
     };
     configure(&mut config);
     let app = Application::build(config)
@@ -62,11 +72,31 @@ pub async fn spawn_app_with(
     TestApp {
         address,
         gateway,
-        client: reqwest::Client::builder().build().unwrap(),
+        // Redirects are what the console tests look at, so they are not followed.
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         database,
         stop: Some(stop),
         serving,
     }
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    set_cookie(response).map(|line| line.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// The whole `Set-Cookie` line of the session cookie, attributes included.
+pub fn set_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|line| line.starts_with("ai_gateway_session="))
+        .map(str::to_owned)
 }
 
 /// The interpreter of the `.venv` that `make setup` fills (the OpenAI SDK, the OpenAPI
@@ -107,6 +137,52 @@ impl TestApp {
             request = request.bearer_auth(token);
         }
         request.send().await.expect("request failed")
+    }
+
+    /// Calls a console server function the way the console's own pages do (same origin), with
+    /// the session cookie when given.
+    pub async fn server_fn(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("origin", &self.address)
+            .form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    /// Signs in through the `login` server function; the response as it came.
+    pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
+        self.server_fn(
+            app::auth::Login::PATH,
+            None,
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Signs in as the test admin and returns the `Cookie` header value of the session.
+    pub async fn sign_in(&self) -> String {
+        let response = self.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        session_cookie(&response).expect("login set no session cookie")
+    }
+
+    /// A console page as a signed-in admin's browser loads it.
+    pub async fn get_signed_in(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request failed")
     }
 
     /// A public integration `slug` with one required string variable `question`

@@ -8,6 +8,7 @@ use axum::response::Response;
 use gateway::invoke::{self, ChatMessage};
 use gateway::types::{FieldErrors, TestRun};
 use gateway::{Caller, CallerKind, Gateway, InvokeRequest};
+use tower_sessions::Session;
 
 use crate::error::ApiError;
 use crate::extract::{JsonBody, ParseBody};
@@ -19,10 +20,22 @@ impl ParseBody for TestRun {
     }
 }
 
+/// Answers 401 rather than the pages' redirect to the sign-in page: the caller is a script
+/// reading an event stream, not a person loading a page.
 pub(crate) async fn test_run(
     State(gateway): State<Gateway>,
+    session: Session,
     JsonBody(run): JsonBody<TestRun>,
 ) -> Result<Response, ApiError> {
+    let admin = gateway::accounts::signed_in(gateway.store(), &session)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Your session has ended. Sign in again to continue.",
+            )
+        })?;
     let live = gateway
         .snapshot()
         .integrations()
@@ -58,7 +71,7 @@ pub(crate) async fn test_run(
             .collect(),
         caller: Caller {
             kind: CallerKind::AdminTest,
-            id: None,
+            id: Some(admin.email),
         },
         ..InvokeRequest::new(&slug, run.args)
     };
