@@ -12,3 +12,4 @@ mod helpers;
 mod invoke;
 mod openai;
 mod openapi;
+mod test_run;
