@@ -6,12 +6,16 @@ mod console;
 mod errors;
 mod integration;
 mod prompt;
+mod versions;
 
 pub use catalog::{CachingMode, ModelInfo, ModelPricing};
 pub use console::{IntegrationQuery, IntegrationRow, Page};
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use prompt::{PromptVariable, VariableType};
+pub use versions::{
+    DiffLine, Hunk, LineChange, Setting, SettingChange, VersionDiff, VersionHistory, VersionView,
+};
 
 use serde::{Deserialize, Serialize};
 

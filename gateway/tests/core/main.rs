@@ -7,6 +7,7 @@
 mod builder;
 mod conversations;
 mod helpers;
+mod history;
 mod invoke;
 mod limits;
 mod manifest;
