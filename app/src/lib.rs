@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
                     path=StaticSegment("integrations")
                     view=pages::integrations::IntegrationsPage
                 />
+                <Route path=leptos_router::path!("/integrations/:id/versions") view=pages::versions::VersionsPage />
             </Routes>
         </Router>
         <components::toast::ToastRegion />

@@ -1,4 +1,5 @@
 //! Pieces several console pages share: the page frame, notifications, badges.
 
 pub mod layout;
+pub mod time;
 pub mod toast;

@@ -3,3 +3,4 @@
 pub mod home;
 pub mod integrations;
 pub mod not_found;
+pub mod versions;
