@@ -229,6 +229,7 @@ pub async fn history(store: &Store, integration_id: i64) -> Result<VersionHistor
         .await?
         .into_iter()
         .map(|version| VersionView {
+            created_at: diff::display_time(version.created_at_ms),
             settings: diff::settings(&version.draft),
             version,
         })

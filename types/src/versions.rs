@@ -16,6 +16,8 @@ pub struct Setting {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionView {
     pub version: Version,
+    /// When it was saved, e.g. `Sat, 27 Jun 2026 13:11:00 GMT`.
+    pub created_at: String,
     pub settings: Vec<Setting>,
 }
 

@@ -1,5 +1,4 @@
 //! Pieces several console pages share: the page frame, notifications, badges.
 
 pub mod layout;
-pub mod time;
 pub mod toast;

@@ -9,7 +9,6 @@ use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::layout::Layout;
-use crate::components::time::utc;
 use crate::components::toast::Toasts;
 
 /// The integration and all of its versions, newest first.
@@ -203,13 +202,14 @@ fn VersionTable(
                     {versions
                         .into_iter()
                         .map(|view| {
+                            let created_at = view.created_at;
                             let version = view.version;
                             let pick = Pick { id: version.id, number: version.number };
                             view! {
                                 <tr data-testid=format!("version-{}", version.number)>
                                     <td class="px-4 py-3 font-mono font-semibold">{format!("v{}", version.number)}</td>
                                     <td class="px-4 py-3">{version.created_by.unwrap_or_else(|| "—".to_owned())}</td>
-                                    <td class="px-4 py-3 text-slate-600">{utc(version.created_at_ms)}</td>
+                                    <td class="px-4 py-3 text-slate-600">{created_at}</td>
                                     <td class="px-4 py-3 text-slate-600">{version.draft.notes.unwrap_or_default()}</td>
                                     <td class="px-4 py-3">
                                         {version.active.then(|| view! {

@@ -1,5 +1,8 @@
-//! The difference between two version drafts: a unified line diff of the prompt template (longest
-//! common subsequence) and the settings whose display text changed. Pure: no store, no clock.
+//! Versions as the console reads them: settings and times as display text, and the difference
+//! between two drafts, a unified line diff of the prompt template (longest common subsequence)
+//! plus the settings whose text changed. Pure: no store, no clock.
+
+use std::time::{Duration, UNIX_EPOCH};
 
 use gateway_types::{
     DiffLine, Hunk, LineChange, PromptVariable, Setting, SettingChange, VersionDraft,
@@ -89,6 +92,12 @@ pub fn settings(draft: &VersionDraft) -> Vec<Setting> {
         or_absent(draft.notes.clone().unwrap_or_default()),
     ));
     list
+}
+
+/// UTC epoch milliseconds as a person reads them, e.g. `Sat, 27 Jun 2026 13:11:00 GMT`.
+pub fn display_time(ms: i64) -> String {
+    let since_epoch = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    httpdate::fmt_http_date(UNIX_EPOCH + since_epoch)
 }
 
 fn setting(field: &str, value: String) -> Setting {
@@ -294,11 +303,10 @@ fn hunk(lines: &[DiffLine], before: &[DiffLine]) -> Hunk {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use gateway_types::{ServerTools, VariableType, WebSearchTool};
+    use gateway_types::WebSearchTool;
 
     use super::*;
+    use crate::test_support::sample_draft as draft;
 
     /// A hunk as `diff -u` would print it, without the header.
     fn render(hunk: &Hunk) -> Vec<String> {
@@ -375,24 +383,6 @@ mod tests {
         assert_eq!(hunks[0].header(), "@@ -1,2500 +1,2500 @@");
     }
 
-    fn draft() -> VersionDraft {
-        VersionDraft {
-            prompt_template: "Hi {{ name }}".into(),
-            cacheable: true,
-            models: vec!["a/one".into(), "b/two".into()],
-            default_params: BTreeMap::from([("temperature".into(), serde_json::json!(0.2))]),
-            variables: vec![PromptVariable {
-                name: "name".into(),
-                kind: VariableType::String,
-                required: true,
-                default: None,
-                description: None,
-            }],
-            server_tools: ServerTools::default(),
-            notes: None,
-        }
-    }
-
     #[test]
     fn settings_spell_out_every_part_of_a_draft_but_the_prompt() {
         let fields: Vec<String> = settings(&draft()).into_iter().map(|s| s.field).collect();
@@ -401,8 +391,8 @@ mod tests {
             [
                 "Models",
                 "Prompt caching",
-                "Parameter temperature",
-                "Variable name",
+                "Parameter max_tokens",
+                "Variable question",
                 "Web search",
                 "Web fetch",
                 "Notes"
@@ -414,10 +404,10 @@ mod tests {
     fn only_changed_settings_are_listed_with_before_and_after() {
         let old = draft();
         let mut new = draft();
-        new.models = vec!["b/two".into()];
+        new.models = vec!["anthropic/claude-haiku-4.5".into()];
         new.default_params.clear();
         new.default_params
-            .insert("max_tokens".into(), serde_json::json!(256));
+            .insert("temperature".into(), serde_json::json!(0.2));
         new.server_tools.web_search = Some(WebSearchTool {
             max_results: Some(3),
             ..WebSearchTool::default()
@@ -432,13 +422,22 @@ mod tests {
         assert_eq!(
             rows,
             [
-                ("Models", "a/one, b/two", "b/two"),
-                ("Parameter temperature", "0.2", ABSENT),
-                ("Parameter max_tokens", ABSENT, "256"),
+                ("Models", "openai/gpt-4o-mini", "anthropic/claude-haiku-4.5"),
+                ("Parameter max_tokens", "1024", ABSENT),
+                ("Parameter temperature", ABSENT, "0.2"),
                 ("Web search", "off", r#"on {"max_results":3}"#),
                 ("Notes", ABSENT, "shorter"),
             ]
         );
+    }
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(
+            display_time(1_782_565_860_000),
+            "Sat, 27 Jun 2026 13:11:00 GMT"
+        );
+        assert_eq!(display_time(-1), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
     #[test]
