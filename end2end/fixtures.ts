@@ -6,7 +6,8 @@ import * as path from 'node:path';
 
 const VISIBILITIES = ['public', 'internal', 'both'] as const;
 
-function integration(index: number) {
+/** The seeded integration `seed-<index>`, as the document lists it. */
+export function integration(index: number) {
   const slug = `seed-${String(index).padStart(2, '0')}`;
   return {
     slug,

@@ -1,15 +1,12 @@
 // Playwright setup: Debian's Chromium (never a downloaded browser) against the debug build of the
 // server, started here on its own port with a throwaway SQLite database.
 import { defineConfig } from '@playwright/test';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { ADMIN } from './admin';
+import { binary, databaseUrl } from './cli';
 import { writeSeed } from './fixtures';
 
 const port = Number(process.env.E2E_PORT ?? 3107);
-const binary = process.env.AI_GATEWAY_BIN ?? '../target/debug/ai-gateway';
 const seed = writeSeed();
-const database = path.join(os.tmpdir(), `ai-gateway-e2e-${process.pid}-${Date.now()}.db`);
 
 export default defineConfig({
   testDir: './tests',
@@ -46,8 +43,8 @@ export default defineConfig({
     stderr: 'pipe',
     env: {
       AI_GATEWAY_LISTEN: `127.0.0.1:${port}`,
-      AI_GATEWAY_DATABASE_URL: `sqlite:${database}`,
-      AI_GATEWAY_SITE_ROOT: '../target/site',
+      AI_GATEWAY_DATABASE_URL: databaseUrl,
+      AI_GATEWAY_SITE_ROOT: process.env.AI_GATEWAY_SITE_ROOT ?? '../target/site',
       AI_GATEWAY_LOG: 'warn',
       OPENROUTER_API_KEY: '',
       AI_GATEWAY_ADMIN_EMAIL: ADMIN.email,

@@ -60,6 +60,10 @@ pub fn App() -> impl IntoView {
                     path=(StaticSegment("integrations"), ParamSegment("id"))
                     view=pages::editor::EditorPage
                 />
+                <Route
+                    path=(StaticSegment("integrations"), ParamSegment("id"), StaticSegment("versions"))
+                    view=pages::versions::VersionsPage
+                />
             </Routes>
         </Router>
         <components::toast::ToastRegion />

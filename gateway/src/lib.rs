@@ -30,7 +30,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use error::{Error, Result};
 pub use gateway_types as types;
-use gateway_types::{Integration, IntegrationFields, SystemStatus, Version, VersionDraft};
+use gateway_types::{
+    Integration, IntegrationFields, SystemStatus, Version, VersionDiff, VersionDraft,
+    VersionHistory,
+};
 pub use invoke::{Caller, CallerKind, InvokeRequest, InvokeResult};
 pub use settings::Settings;
 pub use store::Store;
@@ -255,6 +258,19 @@ impl Gateway {
             versions::activate(self.store(), integration_id, version_id, now_ms()).await?;
         self.config_changed().await?;
         Ok(version)
+    }
+
+    pub async fn version_history(&self, integration_id: i64) -> Result<VersionHistory> {
+        versions::history(self.store(), integration_id).await
+    }
+
+    pub async fn compare_versions(
+        &self,
+        integration_id: i64,
+        from_id: i64,
+        to_id: i64,
+    ) -> Result<VersionDiff> {
+        versions::compare(self.store(), integration_id, from_id, to_id).await
     }
 
     /// The integrations named by `slugs` (every one when empty) as a document `apply_integrations`

@@ -1,9 +1,11 @@
 //! Versions: immutable snapshots of an integration's prompt and model setup. Saving a changed
 //! draft mints the next version and activates it; any past version can be activated again.
 
-use gateway_types::{FieldErrors, Version, VersionDraft};
+pub mod diff;
+
+use gateway_types::{FieldErrors, Version, VersionDiff, VersionDraft, VersionHistory, VersionView};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Executor, Row, Transaction};
 
 use crate::error::{Error, Result, StoreContext, from_json, to_json};
 use crate::payload;
@@ -165,18 +167,7 @@ pub async fn activate(
 ) -> Result<Version> {
     let mut tx = begin(store).await?;
     lock_integration(&mut tx, integration_id, now).await?;
-    let row = sqlx::query(concat!(
-        "select ",
-        columns!(),
-        " from ai_integration_versions where id = $1 and integration_id = $2"
-    ))
-    .bind(version_id)
-    .bind(integration_id)
-    .fetch_optional(&mut *tx)
-    .await
-    .context("reading a version to activate")?
-    .ok_or(Error::NotFound("version"))?;
-    let version = from_row(&row)?;
+    let version = get_of(&mut *tx, integration_id, version_id).await?;
     make_active(&mut tx, integration_id, version_id).await?;
     tx.commit()
         .await
@@ -229,6 +220,66 @@ pub async fn list(store: &Store, integration_id: i64) -> Result<Vec<Version>> {
     .await
     .context("listing versions")?;
     rows.iter().map(from_row).collect()
+}
+
+/// An integration with every one of its versions, newest first, settings spelled out.
+pub async fn history(store: &Store, integration_id: i64) -> Result<VersionHistory> {
+    let integration = crate::integrations::get(store, integration_id).await?;
+    let versions = list(store, integration_id)
+        .await?
+        .into_iter()
+        .map(|version| VersionView {
+            created_at: diff::display_time(version.created_at_ms),
+            settings: diff::settings(&version.draft),
+            version,
+        })
+        .collect();
+    Ok(VersionHistory {
+        integration,
+        versions,
+    })
+}
+
+/// How version `to_id` differs from version `from_id`; both must belong to the integration.
+pub async fn compare(
+    store: &Store,
+    integration_id: i64,
+    from_id: i64,
+    to_id: i64,
+) -> Result<VersionDiff> {
+    let from = get_of(store.pool(), integration_id, from_id).await?;
+    let to = get_of(store.pool(), integration_id, to_id).await?;
+    Ok(between(&from, &to))
+}
+
+/// How `to` differs from `from`: the prompt as unified hunks, the rest as changed settings.
+pub fn between(from: &Version, to: &Version) -> VersionDiff {
+    VersionDiff {
+        from: from.number,
+        to: to.number,
+        prompt: diff::prompt_hunks(&from.draft.prompt_template, &to.draft.prompt_template),
+        settings: diff::setting_changes(&from.draft, &to.draft),
+    }
+}
+
+/// A version of the given integration; another integration's version is not found.
+async fn get_of<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    integration_id: i64,
+    version_id: i64,
+) -> Result<Version> {
+    let row = sqlx::query(concat!(
+        "select ",
+        columns!(),
+        " from ai_integration_versions where id = $1 and integration_id = $2"
+    ))
+    .bind(version_id)
+    .bind(integration_id)
+    .fetch_optional(executor)
+    .await
+    .context("reading a version")?
+    .ok_or(Error::NotFound("version"))?;
+    from_row(&row)
 }
 
 pub async fn get(store: &Store, version_id: i64) -> Result<Version> {

@@ -6,6 +6,7 @@ mod console;
 mod errors;
 mod integration;
 mod prompt;
+mod versions;
 
 pub use catalog::{CachingMode, ModelInfo, ModelPricing};
 pub use console::{
@@ -14,6 +15,9 @@ pub use console::{
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use prompt::{PromptVariable, VariableType};
+pub use versions::{
+    DiffLine, Hunk, LineChange, Setting, SettingChange, VersionDiff, VersionHistory, VersionView,
+};
 
 use serde::{Deserialize, Serialize};
 

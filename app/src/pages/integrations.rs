@@ -340,7 +340,7 @@ fn Row(
                 <div class="flex justify-end gap-3 text-indigo-600">
                     <a class="hover:underline" href=format!("/integrations/{id}")>"Edit"</a>
                     <a class="hover:underline" href=format!("/integrations/{id}#test")>"Test"</a>
-                    <a class="hover:underline" href=format!("/integrations/{id}#versions")>"Versions"</a>
+                    <a class="hover:underline" href=format!("/integrations/{id}/versions")>"Versions"</a>
                 </div>
             </td>
         </tr>

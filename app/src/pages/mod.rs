@@ -4,3 +4,4 @@ pub mod editor;
 pub mod home;
 pub mod integrations;
 pub mod not_found;
+pub mod versions;

@@ -8,6 +8,7 @@ mod accounts;
 mod builder;
 mod conversations;
 mod helpers;
+mod history;
 mod invoke;
 mod limits;
 mod manifest;
