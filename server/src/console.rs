@@ -10,6 +10,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use gateway::Gateway;
+use leptos::server_fn::ServerFn;
+use leptos::server_fn::error::FromServerFnError;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
@@ -99,8 +101,8 @@ fn same_origin(headers: &HeaderMap, trusted: &TrustedOrigins) -> bool {
         || trusted.0.as_deref() == Some(claimed.as_str())
 }
 
-/// What the sign-in guard needs: the core, and the paths of the server functions, which guard
-/// themselves (`app::auth::require_admin`) and answer 401 rather than a redirect.
+/// What the sign-in guard needs: the core, and the paths of the server functions, which answer
+/// 401 rather than a redirect (and also guard themselves with `app::auth::require_admin`).
 #[derive(Clone)]
 pub(crate) struct Guard {
     pub gateway: Gateway,
@@ -119,14 +121,16 @@ impl Guard {
     }
 }
 
-/// Sends a signed-out page load to `/login?next=<where it wanted to go>`.
+/// Sends a signed-out page load to `/login?next=<where it wanted to go>`, and refuses a
+/// signed-out server function call with 401.
 pub(crate) async fn require_sign_in(
     State(guard): State<Guard>,
     request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if path == LOGIN_PATH || guard.server_fns.contains(path) {
+    let server_fn = guard.server_fns.contains(path);
+    if path == LOGIN_PATH || path == <app::auth::Login as ServerFn>::PATH {
         return next.run(request).await;
     }
     let signed_in = match request.extensions().get::<Session>() {
@@ -145,6 +149,12 @@ pub(crate) async fn require_sign_in(
     };
     if signed_in {
         return next.run(request).await;
+    }
+    if server_fn {
+        // Refused before the arguments are even read (each function checks again itself), in
+        // the encoding the console's client decodes its errors from.
+        let error = leptos::prelude::ServerFnError::new(app::auth::SIGN_IN_REQUIRED);
+        return (StatusCode::UNAUTHORIZED, FromServerFnError::ser(&error)).into_response();
     }
     let wanted = request.uri().path_and_query().map_or("/", |p| p.as_str());
     Redirect::to(&format!("{LOGIN_PATH}?next={}", encode_component(wanted))).into_response()
