@@ -62,7 +62,7 @@ test('problems are shown next to their fields and nothing is saved', async ({ pa
   const editor = new EditorPage(page);
   await editor.openNew();
   await editor.slug.fill('seed-01');
-  await expect(page.getByText('This slug is already taken by another integration.').first()).toBeVisible();
+  await expect(page.getByText('The slug "seed-01" is already taken.').first()).toBeVisible();
   await editor.slug.fill('Bad Slug');
   await editor.name.fill('Broken');
   await editor.prompt.fill('Hello {{ who }');

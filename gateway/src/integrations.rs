@@ -310,12 +310,14 @@ fn bind_fields<'q>(
         .bind(now)
 }
 
+/// What the `slug` field says when another integration has it.
+pub fn slug_taken(slug: &str) -> String {
+    format!("The slug \"{slug}\" is already taken.")
+}
+
 fn taken_slug(error: Error, slug: &str) -> Error {
     if error.is_unique_violation() {
-        Error::Conflict(FieldErrors::single(
-            "slug",
-            format!("The slug \"{slug}\" is already taken."),
-        ))
+        Error::Conflict(FieldErrors::single("slug", slug_taken(slug)))
     } else {
         error
     }

@@ -195,6 +195,48 @@ pub async fn stream_draft(
     start_stream(gateway, prepared).await
 }
 
+/// The console's test run, streamed: the form's unsaved draft, a saved version of the
+/// integration, or else its active version, called as an admin test by `admin`. Returns the
+/// integration's slug with the stream.
+pub async fn stream_test(
+    gateway: &Gateway,
+    run: gateway_types::TestRun,
+    admin: &str,
+) -> Result<(String, InvokeStream)> {
+    let live = gateway
+        .snapshot()
+        .integration_by_id(run.integration_id)
+        .cloned()
+        .ok_or(Error::NotFound("integration"))?;
+    let draft = match (run.draft, run.version_id) {
+        (Some(draft), _) => draft,
+        (None, Some(version_id)) => {
+            crate::versions::get_in(gateway.store(), run.integration_id, version_id)
+                .await?
+                .draft
+        }
+        (None, None) => live.version.draft.clone(),
+    };
+    let slug = live.integration.fields.slug.clone();
+    let message = run.message.filter(|m| !m.trim().is_empty());
+    let request = InvokeRequest {
+        messages: message
+            .map(|content| ChatMessage {
+                role: "user".to_owned(),
+                content,
+            })
+            .into_iter()
+            .collect(),
+        caller: Caller {
+            kind: CallerKind::AdminTest,
+            id: Some(admin.to_owned()),
+        },
+        ..InvokeRequest::new(&slug, run.args)
+    };
+    let events = stream_draft(gateway, live.integration.clone(), draft, request).await?;
+    Ok((slug, events))
+}
+
 fn draft_target(integration: Integration, draft: VersionDraft) -> Result<Target> {
     let prompt = crate::versions::check_draft(&draft).map_err(Error::Invalid)?;
     Ok(Target {

@@ -307,6 +307,43 @@ impl Gateway {
         Ok(applied)
     }
 
+    /// The console editor's save: refuses a new integration whose slug is taken, then saves as
+    /// [`Self::save_integration`] does; field problems come back as `SaveResult::Invalid`.
+    pub async fn save_form(
+        &self,
+        fields: IntegrationFields,
+        draft: VersionDraft,
+        creating: bool,
+        author: &str,
+    ) -> Result<gateway_types::SaveResult> {
+        use gateway_types::{FieldErrors, SaveResult};
+        let slug = fields.slug.trim().to_owned();
+        if creating && self.snapshot().integration(&slug).is_some() {
+            let taken = FieldErrors::single("slug", integrations::slug_taken(&slug));
+            return Ok(SaveResult::Invalid(taken));
+        }
+        let entry = manifest::Entry {
+            fields,
+            version: draft,
+        };
+        let applied = match self.save_integration(entry, Some(author)).await {
+            Ok(applied) => applied,
+            Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+                return Ok(SaveResult::Invalid(errors));
+            }
+            Err(other) => return Err(other),
+        };
+        let id = self
+            .snapshot()
+            .integration(&applied.slug)
+            .map(|live| live.integration.id)
+            .ok_or(Error::NotFound("integration"))?;
+        Ok(SaveResult::Saved {
+            id,
+            message: applied.saved_message(),
+        })
+    }
+
     pub async fn save_settings(&self, settings: &Settings) -> Result<()> {
         settings::save(self.store(), settings, now_ms()).await?;
         self.config_changed().await

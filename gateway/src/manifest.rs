@@ -55,6 +55,21 @@ impl Applied {
     pub fn changed(&self) -> bool {
         self.outcome != Outcome::Unchanged
     }
+
+    /// The outcome as the console's save tells it.
+    pub fn saved_message(&self) -> String {
+        match self.outcome {
+            Outcome::Created { version } => format!("Created with version {version}."),
+            Outcome::Updated {
+                new_version: Some(version),
+                ..
+            } => format!("Saved as version {version}."),
+            Outcome::Updated { .. } => {
+                "Saved; the prompt and models are unchanged, so no new version.".to_owned()
+            }
+            Outcome::Unchanged => "Nothing changed.".to_owned(),
+        }
+    }
 }
 
 impl fmt::Display for Applied {

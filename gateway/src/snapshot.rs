@@ -5,9 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use gateway_types::{Integration, IntegrationQuery, IntegrationRow, Page, Version};
+use gateway_types::{
+    EditorData, Integration, IntegrationFields, IntegrationQuery, IntegrationRow, Page, Version,
+    VersionDraft,
+};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::prompts::Prompt;
 use crate::settings::{self, Settings};
 use crate::store::Store;
@@ -41,6 +44,33 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn integration(&self, slug: &str) -> Option<&Arc<LiveIntegration>> {
         self.by_slug.get(slug)
+    }
+
+    /// The integration with this id (the console addresses integrations by id).
+    pub fn integration_by_id(&self, id: i64) -> Option<&Arc<LiveIntegration>> {
+        self.by_slug.values().find(|live| live.integration.id == id)
+    }
+
+    /// The editor's starting point: the integration with its active version, or a blank form
+    /// when `id` is `None`.
+    pub fn editor_data(&self, id: Option<i64>) -> Result<EditorData> {
+        let Some(id) = id else {
+            return Ok(EditorData {
+                id: None,
+                fields: IntegrationFields::new("", ""),
+                draft: VersionDraft::default(),
+                active_version: None,
+            });
+        };
+        let live = self
+            .integration_by_id(id)
+            .ok_or(Error::NotFound("integration"))?;
+        Ok(EditorData {
+            id: Some(id),
+            fields: live.integration.fields.clone(),
+            draft: live.version.draft.clone(),
+            active_version: Some(live.version.number),
+        })
     }
 
     /// The integration if the public API may call it: active and visible to the API.

@@ -282,6 +282,11 @@ async fn get_of<'e>(
     from_row(&row)
 }
 
+/// A version of this integration; another integration's version is "not found".
+pub async fn get_in(store: &Store, integration_id: i64, version_id: i64) -> Result<Version> {
+    get_of(store.pool(), integration_id, version_id).await
+}
+
 pub async fn get(store: &Store, version_id: i64) -> Result<Version> {
     let row = sqlx::query(concat!(
         "select ",

@@ -29,26 +29,10 @@ use crate::components::variables::VariablesManager;
 pub async fn load_editor(id: Option<i64>) -> Result<EditorData, ServerFnError> {
     crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
-    let Some(id) = id else {
-        return Ok(EditorData {
-            id: None,
-            fields: IntegrationFields::new("", ""),
-            draft: VersionDraft::default(),
-            active_version: None,
-        });
-    };
-    let snapshot = gateway.snapshot();
-    let live = snapshot
-        .integrations()
-        .into_iter()
-        .find(|live| live.integration.id == id)
-        .ok_or_else(|| ServerFnError::new("This integration does not exist (or was deleted)."))?;
-    Ok(EditorData {
-        id: Some(id),
-        fields: live.integration.fields.clone(),
-        draft: live.version.draft.clone(),
-        active_version: Some(live.version.number),
-    })
+    gateway
+        .snapshot()
+        .editor_data(id)
+        .map_err(crate::api::console_error)
 }
 
 /// Every model of the catalog, as the picker shows them.
@@ -69,10 +53,11 @@ pub async fn catalog_models() -> Result<Vec<ModelChoice>, ServerFnError> {
 pub async fn check_slug(slug: String) -> Result<Option<String>, ServerFnError> {
     crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
+    let slug = slug.trim();
     Ok(gateway
         .snapshot()
-        .integration(slug.trim())
-        .map(|_| "This slug is already taken by another integration.".to_owned()))
+        .integration(slug)
+        .map(|_| gateway::integrations::slug_taken(slug)))
 }
 
 /// Creates or updates the integration; field errors come back to be shown next to the inputs.
@@ -82,50 +67,12 @@ pub async fn save_integration(
     draft: VersionDraft,
     creating: bool,
 ) -> Result<SaveResult, ServerFnError> {
-    use gateway::manifest::{Entry, Outcome};
-
     let admin = crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
-    if creating && gateway.snapshot().integration(fields.slug.trim()).is_some() {
-        return Ok(SaveResult::Invalid(FieldErrors::single(
-            "slug",
-            "This slug is already taken by another integration.",
-        )));
-    }
-    let slug = fields.slug.clone();
-    let applied = match gateway
-        .save_integration(
-            Entry {
-                fields,
-                version: draft,
-            },
-            Some(&admin.email),
-        )
+    gateway
+        .save_form(fields, draft, creating, &admin.email)
         .await
-    {
-        Ok(applied) => applied,
-        Err(gateway::Error::Invalid(errors) | gateway::Error::Conflict(errors)) => {
-            return Ok(SaveResult::Invalid(errors));
-        }
-        Err(other) => return Err(crate::api::console_error(other)),
-    };
-    let id = gateway
-        .snapshot()
-        .integration(&slug)
-        .map(|live| live.integration.id)
-        .ok_or_else(|| ServerFnError::new("The integration was saved but cannot be found."))?;
-    let message = match applied.outcome {
-        Outcome::Created { version } => format!("Created with version {version}."),
-        Outcome::Updated {
-            new_version: Some(version),
-            ..
-        } => format!("Saved as version {version}."),
-        Outcome::Updated { .. } => {
-            "Saved; the prompt and models are unchanged, so no new version.".to_owned()
-        }
-        Outcome::Unchanged => "Nothing changed.".to_owned(),
-    };
-    Ok(SaveResult::Saved { id, message })
+        .map_err(crate::api::console_error)
 }
 
 /// `/integrations/new` and `/integrations/{id}`.

@@ -129,41 +129,26 @@ pub fn IntegrationsPage() -> impl IntoView {
                         }
                     />
                 </label>
-                <label class="flex flex-col text-sm">
-                    <span class="mb-1 text-slate-600">"Active"</span>
-                    <select
-                        class="rounded-md border border-slate-300 px-3 py-1.5"
-                        aria-label="Active filter"
-                        on:change=move |ev| {
-                            active.set(match event_target_value(&ev).as_str() {
-                                "yes" => Some(true),
-                                "no" => Some(false),
-                                _ => None,
-                            });
-                            reset_page();
-                        }
-                    >
-                        <option value="">"All"</option>
-                        <option value="yes">"Active"</option>
-                        <option value="no">"Inactive"</option>
-                    </select>
-                </label>
-                <label class="flex flex-col text-sm">
-                    <span class="mb-1 text-slate-600">"Visibility"</span>
-                    <select
-                        class="rounded-md border border-slate-300 px-3 py-1.5"
-                        aria-label="Visibility filter"
-                        on:change=move |ev| {
-                            visibility.set(Visibility::parse(&event_target_value(&ev)));
-                            reset_page();
-                        }
-                    >
-                        <option value="">"All"</option>
-                        <option value="internal">"Internal"</option>
-                        <option value="public">"Public"</option>
-                        <option value="both">"Both"</option>
-                    </select>
-                </label>
+                <Filter
+                    label="Active"
+                    options=&[("", "All"), ("yes", "Active"), ("no", "Inactive")]
+                    on_change=move |value: String| {
+                        active.set(match value.as_str() {
+                            "yes" => Some(true),
+                            "no" => Some(false),
+                            _ => None,
+                        });
+                        reset_page();
+                    }
+                />
+                <Filter
+                    label="Visibility"
+                    options=&[("", "All"), ("internal", "Internal"), ("public", "Public"), ("both", "Both")]
+                    on_change=move |value: String| {
+                        visibility.set(Visibility::parse(&value));
+                        reset_page();
+                    }
+                />
                 <Show when=move || !selected.get().is_empty()>
                     <button
                         class="ml-auto rounded-md border border-red-300 bg-white px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50"
@@ -223,6 +208,30 @@ pub fn IntegrationsPage() -> impl IntoView {
                 })}
             </Transition>
         </Layout>
+    }
+}
+
+/// A labelled select whose `""` option means "no filter"; its accessible name is "<label> filter".
+#[component]
+fn Filter(
+    label: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    on_change: impl Fn(String) + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="flex flex-col text-sm">
+            <span class="mb-1 text-slate-600">{label}</span>
+            <select
+                class="rounded-md border border-slate-300 px-3 py-1.5"
+                aria-label=format!("{label} filter")
+                on:change=move |ev| on_change(event_target_value(&ev))
+            >
+                {options
+                    .iter()
+                    .map(|(value, text)| view! { <option value=*value>{*text}</option> })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }
 

@@ -5,9 +5,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use gateway::invoke::{self, ChatMessage};
+use gateway::Gateway;
+use gateway::invoke;
 use gateway::types::{FieldErrors, TestRun};
-use gateway::{Caller, CallerKind, Gateway, InvokeRequest};
 use tower_sessions::Session;
 
 use crate::error::ApiError;
@@ -36,45 +36,6 @@ pub(crate) async fn test_run(
                 "Your session has ended. Sign in again to continue.",
             )
         })?;
-    let live = gateway
-        .snapshot()
-        .integrations()
-        .into_iter()
-        .find(|live| live.integration.id == run.integration_id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "This integration does not exist."))?;
-    let draft = match (run.draft, run.version_id) {
-        (Some(draft), _) => draft,
-        (None, Some(version_id)) => {
-            let version = gateway::versions::get(gateway.store(), version_id)
-                .await
-                .map_err(ApiError::from)?;
-            if version.integration_id != run.integration_id {
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "This version belongs to another integration.",
-                ));
-            }
-            version.draft
-        }
-        (None, None) => live.version.draft.clone(),
-    };
-    let slug = live.integration.fields.slug.clone();
-    let request = InvokeRequest {
-        messages: run
-            .message
-            .filter(|m| !m.trim().is_empty())
-            .map(|content| ChatMessage {
-                role: "user".to_owned(),
-                content,
-            })
-            .into_iter()
-            .collect(),
-        caller: Caller {
-            kind: CallerKind::AdminTest,
-            id: Some(admin.email),
-        },
-        ..InvokeRequest::new(&slug, run.args)
-    };
-    let events = invoke::stream_draft(&gateway, live.integration.clone(), draft, request).await?;
+    let (slug, events) = invoke::stream_test(&gateway, run, &admin.email).await?;
     Ok(super::api::sse(&slug, events))
 }
