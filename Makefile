@@ -10,7 +10,7 @@ SHELL := /usr/bin/env bash
 HOST_RUSTFLAGS := --cfg erase_components
 WASM_TARGET := wasm32-unknown-unknown
 
-.PHONY: help setup run build site test fmt-check lint rust-tests e2e bench clean
+.PHONY: help setup run build site test fmt-check lint rust-tests e2e screenshots bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,7 +41,10 @@ rust-tests:
 	@scripts/rust-tests.sh
 
 e2e:
-	cd end2end && npx playwright test
+	cd end2end && npx playwright test --project=console
+
+screenshots: setup site ## Pictures of every console page into docs/screenshots/ (for the README)
+	cd end2end && npx playwright test --project=screenshots
 
 bench: ## Load benchmark against the simulator; writes bench/RESULTS.md (not part of test)
 	@bench/run.sh

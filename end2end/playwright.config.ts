@@ -9,7 +9,11 @@ const port = Number(process.env.E2E_PORT ?? 3107);
 const seed = writeSeed();
 
 export default defineConfig({
-  testDir: './tests',
+  // `make test` runs the console project; `make screenshots` the other.
+  projects: [
+    { name: 'console', testDir: './tests' },
+    { name: 'screenshots', testDir: './screenshots' },
+  ],
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

@@ -94,3 +94,47 @@ export class TestPanel {
     return this.page.getByLabel(`Argument ${name}`);
   }
 }
+
+/** The test panel's side-by-side tab: columns of models or versions run on the same inputs. */
+export class SideBySide {
+  readonly root: Locator;
+  readonly modelSearch: Locator;
+  readonly versionChoice: Locator;
+  readonly addVersion: Locator;
+  readonly columns: Locator;
+
+  constructor(private readonly page: Page) {
+    this.root = page.getByTestId('side-by-side');
+    this.modelSearch = this.root.getByLabel('Search models to compare');
+    this.versionChoice = this.root.getByLabel('Version to compare');
+    this.addVersion = this.root.getByRole('button', { name: 'Add', exact: true });
+    this.columns = this.root.getByTestId('column');
+  }
+
+  async open() {
+    await this.page.getByTestId('test-panel').getByRole('tab', { name: 'Side by side' }).click();
+    await expect(this.root).toBeVisible();
+  }
+
+  /** Adds a column for the model with exactly this id, or for an id the catalog lacks. */
+  async addModel(id: string) {
+    await this.modelSearch.fill(id);
+    const listed = new RegExp(`^${id.replace(/[./:-]/g, '\\$&')}( |$)`);
+    const options = this.root.getByRole('listbox', { name: 'Matching models' });
+    const pick = options.getByRole('button', { name: listed }).or(options.getByRole('button', { name: `Use ${id}` }));
+    await pick.first().click();
+    await expect(this.column(id)).toBeVisible();
+  }
+
+  column(label: string): Locator {
+    return this.root.getByRole('region', { name: `Column ${label}`, exact: true });
+  }
+
+  runButton(count: number): Locator {
+    return this.root.getByRole('button', { name: `Run ${count} side by side` });
+  }
+
+  promote(label: string): Locator {
+    return this.column(label).getByRole('button', { name: `Promote ${label}` });
+  }
+}

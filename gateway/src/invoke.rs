@@ -208,7 +208,7 @@ pub async fn stream_test(
         .integration_by_id(run.integration_id)
         .cloned()
         .ok_or(Error::NotFound("integration"))?;
-    let draft = match (run.draft, run.version_id) {
+    let mut draft = match (run.draft, run.version_id) {
         (Some(draft), _) => draft,
         (None, Some(version_id)) => {
             crate::versions::get_in(gateway.store(), run.integration_id, version_id)
@@ -217,6 +217,9 @@ pub async fn stream_test(
         }
         (None, None) => live.version.draft.clone(),
     };
+    if let Some(model) = run.model {
+        draft.models = vec![model];
+    }
     let slug = live.integration.fields.slug.clone();
     let message = run.message.filter(|m| !m.trim().is_empty());
     let request = InvokeRequest {

@@ -253,6 +253,22 @@ impl Gateway {
         Ok(saved)
     }
 
+    /// What the editor opens with; with `version_id`, that saved version's setup fills the form
+    /// instead of the active one (nothing changes until the admin saves).
+    pub async fn editor_data(
+        &self,
+        id: Option<i64>,
+        version_id: Option<i64>,
+    ) -> Result<gateway_types::EditorData> {
+        let mut data = self.snapshot().editor_data(id)?;
+        if let (Some(id), Some(version_id)) = (id, version_id) {
+            let version = versions::get_in(self.store(), id, version_id).await?;
+            data.draft = version.draft;
+            data.loaded_version = Some(version.number);
+        }
+        Ok(data)
+    }
+
     pub async fn activate_version(&self, integration_id: i64, version_id: i64) -> Result<Version> {
         let version =
             versions::activate(self.store(), integration_id, version_id, now_ms()).await?;

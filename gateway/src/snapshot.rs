@@ -60,6 +60,7 @@ impl Snapshot {
                 fields: IntegrationFields::new("", ""),
                 draft: VersionDraft::default(),
                 active_version: None,
+                loaded_version: None,
             });
         };
         let live = self
@@ -70,6 +71,7 @@ impl Snapshot {
             fields: live.integration.fields.clone(),
             draft: live.version.draft.clone(),
             active_version: Some(live.version.number),
+            loaded_version: None,
         })
     }
 

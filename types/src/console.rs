@@ -80,6 +80,9 @@ pub struct EditorData {
     pub fields: IntegrationFields,
     pub draft: VersionDraft,
     pub active_version: Option<i32>,
+    /// The number of the saved version loaded into the form instead of the active one.
+    #[serde(default)]
+    pub loaded_version: Option<i32>,
 }
 
 /// The answer to the editor's save: where the integration now is and what changed, or the
@@ -91,7 +94,7 @@ pub enum SaveResult {
 }
 
 /// A run of the editor's test panel: the integration, what to run (the unsaved form, a saved
-/// version, or else the active version) and the inputs.
+/// version, or else the active version), optionally on one model alone, and the inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestRun {
     pub integration_id: i64,
@@ -99,6 +102,10 @@ pub struct TestRun {
     pub draft: Option<VersionDraft>,
     #[serde(default)]
     pub version_id: Option<i64>,
+    /// Run on this model alone, without fallbacks: one column of a side-by-side comparison, so
+    /// a failing model shows its own error instead of a fallback's answer.
+    #[serde(default)]
+    pub model: Option<String>,
     #[serde(default)]
     pub args: serde_json::Map<String, serde_json::Value>,
     /// An extra user message after the rendered prompt.

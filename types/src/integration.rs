@@ -136,6 +136,15 @@ pub struct VersionDraft {
     pub notes: Option<String>,
 }
 
+impl VersionDraft {
+    /// The models with `model` first; the others keep their order as fallbacks. What "Promote" on
+    /// a side-by-side column saves.
+    pub fn promote(&mut self, model: &str) {
+        self.models.retain(|m| m != model);
+        self.models.insert(0, model.to_owned());
+    }
+}
+
 /// A saved, immutable version of an integration's prompt and model setup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Version {
@@ -215,5 +224,19 @@ mod tests {
         assert!(Visibility::Public.is_api_visible());
         assert!(Visibility::Both.is_api_visible());
         assert_eq!(Visibility::parse("both"), Some(Visibility::Both));
+    }
+
+    #[test]
+    fn promoting_puts_the_model_first_and_keeps_the_others_in_order() {
+        let mut draft = VersionDraft {
+            models: ["a", "b", "c"].map(String::from).to_vec(),
+            ..VersionDraft::default()
+        };
+        draft.promote("c");
+        assert_eq!(draft.models, ["c", "a", "b"]);
+        draft.promote("new");
+        assert_eq!(draft.models, ["new", "c", "a", "b"]);
+        draft.promote("new");
+        assert_eq!(draft.models, ["new", "c", "a", "b"]);
     }
 }

@@ -4,6 +4,8 @@ pub mod form;
 pub mod layout;
 pub mod model_picker;
 pub mod prompt_editor;
+pub mod run;
+pub mod side_by_side;
 pub mod test_panel;
 pub mod toast;
 pub mod variables;

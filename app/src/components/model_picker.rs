@@ -8,33 +8,13 @@ const SHOWN: usize = 12;
 
 #[component]
 pub fn ModelPicker(
-    catalog: Vec<ModelChoice>,
+    catalog: StoredValue<Vec<ModelChoice>>,
     /// The chosen ids, primary first.
     #[prop(into)]
     chosen: Signal<Vec<String>>,
     /// Called with the new list; the second argument is the model just added, if any.
     on_change: Callback<(Vec<String>, Option<ModelChoice>)>,
 ) -> impl IntoView {
-    let catalog = StoredValue::new(catalog);
-    let query = RwSignal::new(String::new());
-    let matches = move || {
-        let needle = query.get().trim().to_lowercase();
-        if needle.is_empty() {
-            return Vec::new();
-        }
-        let taken = chosen.get();
-        catalog.with_value(|models| {
-            models
-                .iter()
-                .filter(|m| !taken.contains(&m.id))
-                .filter(|m| {
-                    m.id.to_lowercase().contains(&needle) || m.name.to_lowercase().contains(&needle)
-                })
-                .take(SHOWN)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
     let describe = move |id: &str| {
         catalog.with_value(|models| models.iter().find(|m| m.id == id).map(summary))
     };
@@ -86,44 +66,113 @@ pub fn ModelPicker(
                         .collect_view()
                 }}
             </ol>
-            <label class="mt-3 block text-sm">
-                <span class="font-medium text-slate-700">"Add a model"</span>
-                <input
-                    type="search"
-                    class="mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm"
-                    placeholder="Search the catalog, e.g. claude or gpt-4o"
-                    aria-label="Search models"
-                    prop:value=move || query.get()
-                    on:input=move |ev| query.set(event_target_value(&ev))
-                />
-            </label>
-            <ul class="mt-1 max-h-72 overflow-y-auto rounded-md border border-slate-200 empty:hidden" role="listbox" aria-label="Matching models">
-                {move || matches()
-                    .into_iter()
-                    .map(|model| {
-                        let line = summary(&model);
-                        let id = model.id.clone();
-                        view! {
-                            <li role="option" aria-selected="false">
-                                <button
-                                    type="button"
-                                    class="block w-full px-3 py-2 text-left text-sm hover:bg-indigo-50"
-                                    on:click=move |_| {
-                                        let mut models = chosen.get_untracked();
-                                        models.push(model.id.clone());
-                                        on_change.run((models, Some(model.clone())));
-                                        query.set(String::new());
-                                    }
-                                >
-                                    <span class="font-mono">{id}</span>
-                                    <span class="block text-xs text-slate-500">{line}</span>
-                                </button>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <ModelSearch
+                catalog
+                exclude=chosen
+                label="Add a model"
+                search_label="Search models"
+                on_pick=Callback::new(move |(id, model): (String, Option<ModelChoice>)| {
+                    let mut models = chosen.get_untracked();
+                    models.push(id);
+                    on_change.run((models, model));
+                })
+            />
         </div>
+    }
+}
+
+/// A search box over the catalog listing the matching models not in `exclude`; clicking one
+/// picks it. With `allow_custom`, an id typed in full that the catalog does not list can be
+/// picked too (a model released since the last catalog refresh, or a simulator fault model).
+#[component]
+pub fn ModelSearch(
+    catalog: StoredValue<Vec<ModelChoice>>,
+    #[prop(into)] exclude: Signal<Vec<String>>,
+    label: &'static str,
+    /// The search box's accessible name.
+    search_label: &'static str,
+    /// Called with the id and, when the catalog lists it, the model.
+    on_pick: Callback<(String, Option<ModelChoice>)>,
+    #[prop(optional)] allow_custom: bool,
+) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let matches = move || {
+        let needle = query.get().trim().to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let taken = exclude.get();
+        catalog.with_value(|models| {
+            models
+                .iter()
+                .filter(|m| !taken.contains(&m.id))
+                .filter(|m| {
+                    m.id.to_lowercase().contains(&needle) || m.name.to_lowercase().contains(&needle)
+                })
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let custom = move || {
+        let typed = query.get().trim().to_owned();
+        let unlisted = typed.contains('/')
+            && !typed.contains(char::is_whitespace)
+            && !exclude.with(|e| e.contains(&typed))
+            && catalog.with_value(|models| models.iter().all(|m| m.id != typed));
+        (allow_custom && unlisted).then_some(typed)
+    };
+    let pick = move |id: String, model: Option<ModelChoice>| {
+        on_pick.run((id, model));
+        query.set(String::new());
+    };
+    view! {
+        <label class="mt-3 block text-sm">
+            <span class="font-medium text-slate-700">{label}</span>
+            <input
+                type="search"
+                class="mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm"
+                placeholder="Search the catalog, e.g. claude or gpt-4o"
+                aria-label=search_label
+                prop:value=move || query.get()
+                on:input=move |ev| query.set(event_target_value(&ev))
+            />
+        </label>
+        <ul class="mt-1 max-h-72 overflow-y-auto rounded-md border border-slate-200 empty:hidden" role="listbox" aria-label="Matching models">
+            {move || matches()
+                .into_iter()
+                .map(|model| {
+                    let line = summary(&model);
+                    let id = model.id.clone();
+                    view! {
+                        <li role="option" aria-selected="false">
+                            <button
+                                type="button"
+                                class="block w-full px-3 py-2 text-left text-sm hover:bg-indigo-50"
+                                on:click=move |_| pick(model.id.clone(), Some(model.clone()))
+                            >
+                                <span class="font-mono">{id}</span>
+                                <span class="block text-xs text-slate-500">{line}</span>
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view()}
+            {move || custom().map(|id| {
+                let label = format!("Use {id} (not in the catalog)");
+                view! {
+                    <li role="option" aria-selected="false">
+                        <button
+                            type="button"
+                            class="block w-full px-3 py-2 text-left text-sm hover:bg-amber-50"
+                            on:click=move |_| pick(id.clone(), None)
+                        >
+                            {label}
+                        </button>
+                    </li>
+                }
+            })}
+        </ul>
     }
 }
 

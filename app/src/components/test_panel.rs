@@ -1,56 +1,68 @@
 //! The editor's test panel: a form generated from the prompt's variables, an optional extra user
-//! message, and a run of the unsaved form (or the active version) whose answer streams in, then
-//! its tokens, cost, latency, model, finish reason and citations. Runs count as admin tests.
+//! message, and either one run of the unsaved form or a saved version, or a side-by-side
+//! comparison. Runs count as admin tests.
 
 use std::collections::BTreeMap;
 
-use gateway_types::{PromptVariable, TestRun, VariableType, VersionDraft};
+use gateway_types::{ModelChoice, PromptVariable, TestRun, VariableType, Version, VersionDraft};
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
-/// What one run shows while it goes and after it ends.
-#[derive(Debug, Clone, Copy)]
-struct RunView {
-    text: RwSignal<String>,
-    summary: RwSignal<Option<Value>>,
-    error: RwSignal<Option<String>>,
-    running: RwSignal<bool>,
-}
-
-impl RunView {
-    fn new() -> Self {
-        Self {
-            text: RwSignal::new(String::new()),
-            summary: RwSignal::new(None),
-            error: RwSignal::new(None),
-            running: RwSignal::new(false),
-        }
-    }
-}
+use crate::components::run::{RunOutput, RunView, start};
+use crate::components::side_by_side::SideBySide;
 
 #[component]
-pub fn TestPanel(integration_id: i64, draft: RwSignal<VersionDraft>) -> impl IntoView {
+pub fn TestPanel(
+    integration_id: i64,
+    draft: RwSignal<VersionDraft>,
+    /// The integration's saved versions, newest first.
+    #[prop(into)]
+    versions: Signal<Vec<Version>>,
+    catalog: StoredValue<Vec<ModelChoice>>,
+    /// Saves the form (after a side-by-side column was promoted into it).
+    on_promote: Callback<()>,
+) -> impl IntoView {
     let inputs = RwSignal::new(BTreeMap::<String, String>::new());
     let input_errors = RwSignal::new(BTreeMap::<String, String>::new());
     let message = RwSignal::new(String::new());
-    let use_form = RwSignal::new(true);
-    let view_of_run = RunView::new();
+    let side_by_side = RwSignal::new(false);
 
-    let run = move |_| {
+    // The inputs as a run takes them, or `None` after showing what is wrong with them.
+    let request = Callback::new(move |()| {
         let variables = draft.with_untracked(|d| d.variables.clone());
         match typed_args(&variables, &inputs.get_untracked()) {
-            Err(problems) => input_errors.set(problems),
+            Err(problems) => {
+                input_errors.set(problems);
+                None
+            }
             Ok(args) => {
                 input_errors.set(BTreeMap::new());
-                let run = TestRun {
+                Some(TestRun {
                     integration_id,
-                    draft: use_form.get_untracked().then(|| draft.get_untracked()),
+                    draft: None,
                     version_id: None,
+                    model: None,
                     args,
                     message: Some(message.get_untracked()).filter(|m| !m.trim().is_empty()),
-                };
-                start(view_of_run, run);
+                })
             }
+        }
+    });
+
+    let tab = move |label: &'static str, compare: bool| {
+        view! {
+            <button
+                type="button"
+                role="tab"
+                aria-selected=move || (side_by_side.get() == compare).to_string()
+                class="border-b-2 px-3 py-1.5"
+                class=("border-indigo-600", move || side_by_side.get() == compare)
+                class=("font-semibold", move || side_by_side.get() == compare)
+                class=("border-transparent", move || side_by_side.get() != compare)
+                on:click=move |_| side_by_side.set(compare)
+            >
+                {label}
+            </button>
         }
     };
 
@@ -71,26 +83,93 @@ pub fn TestPanel(integration_id: i64, draft: RwSignal<VersionDraft>) -> impl Int
                     on:input=move |ev| message.set(event_target_value(&ev))
                 ></textarea>
             </label>
-            <div class="flex flex-wrap items-center gap-4 text-sm">
-                <label class="flex items-center gap-2">
-                    <input type="radio" name="test-target" prop:checked=move || use_form.get() on:change=move |_| use_form.set(true) />
-                    "The form as it is (unsaved)"
-                </label>
-                <label class="flex items-center gap-2">
-                    <input type="radio" name="test-target" prop:checked=move || !use_form.get() on:change=move |_| use_form.set(false) />
-                    "The active version"
-                </label>
-                <button
-                    type="button"
-                    class="ml-auto rounded-md bg-emerald-600 px-4 py-2 font-medium text-white hover:bg-emerald-500 disabled:opacity-50"
-                    disabled=move || view_of_run.running.get()
-                    on:click=run
-                >
-                    {move || if view_of_run.running.get() { "Running…" } else { "Run test" }}
-                </button>
+            <div class="flex gap-2 border-b border-slate-200 text-sm" role="tablist">
+                {tab("Single run", false)}
+                {tab("Side by side", true)}
             </div>
-            <RunOutput run=view_of_run />
+            <Show
+                when=move || side_by_side.get()
+                fallback=move || view! { <SingleRun draft versions request /> }
+            >
+                <SideBySide draft versions catalog request on_promote />
+            </Show>
         </div>
+    }
+}
+
+/// One run of the unsaved form or of a saved version (the active one by default).
+#[component]
+fn SingleRun(
+    draft: RwSignal<VersionDraft>,
+    versions: Signal<Vec<Version>>,
+    request: Callback<(), Option<TestRun>>,
+) -> impl IntoView {
+    let use_form = RwSignal::new(true);
+    // `None` stands for the active version, whichever that is when the run starts.
+    let chosen_version = RwSignal::new(None::<i64>);
+    let view_of_run = RunView::default();
+    let run = move |_| {
+        if let Some(mut run) = request.run(()) {
+            if use_form.get_untracked() {
+                run.draft = Some(draft.get_untracked());
+            } else {
+                run.version_id = chosen_version.get_untracked();
+            }
+            start(view_of_run, run);
+        }
+    };
+    view! {
+        <div class="flex flex-wrap items-center gap-4 text-sm">
+            <label class="flex items-center gap-2">
+                <input type="radio" name="test-target" prop:checked=move || use_form.get() on:change=move |_| use_form.set(true) />
+                "The form as it is (unsaved)"
+            </label>
+            <label class="flex items-center gap-2">
+                <input type="radio" name="test-target" prop:checked=move || !use_form.get() on:change=move |_| use_form.set(false) />
+                "A saved version:"
+            </label>
+            <select
+                aria-label="Saved version to test"
+                class="rounded-md border border-slate-300 px-2 py-1 text-sm"
+                on:change=move |ev| {
+                    chosen_version.set(event_target_value(&ev).parse().ok());
+                    use_form.set(false);
+                }
+            >
+                <option value="">"The active version"</option>
+                <VersionOptions versions />
+            </select>
+            <button
+                type="button"
+                class="ml-auto rounded-md bg-emerald-600 px-4 py-2 font-medium text-white hover:bg-emerald-500 disabled:opacity-50"
+                disabled=move || view_of_run.running.get()
+                on:click=run
+            >
+                {move || if view_of_run.running.get() { "Running…" } else { "Run test" }}
+            </button>
+        </div>
+        <RunOutput run=view_of_run />
+    }
+}
+
+/// An `<option>` for each saved version, valued by its id.
+#[component]
+pub fn VersionOptions(versions: Signal<Vec<Version>>) -> impl IntoView {
+    move || {
+        versions
+            .get()
+            .into_iter()
+            .map(|v| view! { <option value=v.id.to_string()>{version_label(&v)}</option> })
+            .collect_view()
+    }
+}
+
+/// `v3 (active)`.
+pub fn version_label(version: &Version) -> String {
+    if version.active {
+        format!("v{} (active)", version.number)
+    } else {
+        format!("v{}", version.number)
     }
 }
 
@@ -224,122 +303,6 @@ fn typed_args(
         Ok(args)
     } else {
         Err(problems)
-    }
-}
-
-/// Sends the run and fills `view` from its events; only browsers run it.
-#[cfg(feature = "hydrate")]
-fn start(view: RunView, run: TestRun) {
-    view.text.set(String::new());
-    view.summary.set(None);
-    view.error.set(None);
-    view.running.set(true);
-    leptos::task::spawn_local(async move {
-        let body = serde_json::to_value(&run).unwrap_or_default();
-        let outcome = crate::sse::post_events(crate::api::TEST_RUN_PATH, &body, |event| {
-            let data: Value = serde_json::from_str(&event.data).unwrap_or_default();
-            match event.name.as_str() {
-                "delta" => view
-                    .text
-                    .update(|t| t.push_str(data["text"].as_str().unwrap_or_default())),
-                "done" => view.summary.set(Some(data["data"].clone())),
-                "error" => view
-                    .error
-                    .set(Some(crate::sse::error_message(&data, "The run failed."))),
-                _ => {}
-            }
-        })
-        .await;
-        if let Err(message) = outcome {
-            view.error.set(Some(message));
-        }
-        view.running.set(false);
-    });
-}
-
-/// Servers never run a test from a click; rendering the panel there needs no sender.
-#[cfg(not(feature = "hydrate"))]
-fn start(view: RunView, run: TestRun) {
-    let _ = (view, run);
-}
-
-#[component]
-fn RunOutput(run: RunView) -> impl IntoView {
-    view! {
-        <div class="rounded-md border border-slate-200 bg-slate-50 p-4 text-sm" data-testid="test-output">
-            <pre class="whitespace-pre-wrap font-sans" data-testid="test-answer">{move || run.text.get()}</pre>
-            {move || run.error.get().map(|e| view! {
-                <p class="mt-2 whitespace-pre-line text-red-700" role="alert" data-testid="test-error">{e}</p>
-            })}
-            {move || run.summary.get().map(|s| view! { <RunSummary summary=s /> })}
-        </div>
-    }
-}
-
-#[component]
-fn RunSummary(summary: Value) -> impl IntoView {
-    let usage = &summary["usage"];
-    let count = |v: &Value| v.as_u64().unwrap_or_default();
-    let tokens = format!(
-        "{} → {} tokens{}",
-        count(&usage["prompt_tokens"]),
-        count(&usage["completion_tokens"]),
-        match count(&usage["cached_tokens"]) {
-            0 => String::new(),
-            cached => format!(" ({cached} cached)"),
-        }
-    );
-    let cost = summary["cost_usd"]
-        .as_f64()
-        .map_or_else(|| "unknown".to_owned(), |c| format!("${c:.6}"));
-    let rows = [
-        ("Tokens", tokens),
-        ("Cost", cost),
-        ("Latency", format!("{} ms", count(&summary["latency_ms"]))),
-        (
-            "Model used",
-            summary["model_used"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ),
-        (
-            "Finish reason",
-            summary["finish_reason"].as_str().unwrap_or("—").to_owned(),
-        ),
-    ];
-    let citations: Vec<(String, String)> = summary["citations"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .map(|c| {
-                    let url = c["url"].as_str().unwrap_or_default().to_owned();
-                    (
-                        c["title"]
-                            .as_str()
-                            .map_or_else(|| url.clone(), str::to_owned),
-                        url,
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    view! {
-        <dl class="mt-3 grid grid-cols-2 gap-x-6 gap-y-1 border-t border-slate-200 pt-3 md:grid-cols-5" data-testid="test-summary">
-            {rows.into_iter().map(|(label, value)| view! {
-                <div>
-                    <dt class="text-xs uppercase text-slate-500">{label}</dt>
-                    <dd class="font-medium">{value}</dd>
-                </div>
-            }).collect_view()}
-        </dl>
-        {(!citations.is_empty()).then(|| view! {
-            <ul class="mt-2 list-disc pl-5 text-xs">
-                {citations.into_iter().map(|(title, url)| view! {
-                    <li><a class="text-indigo-600 hover:underline" href=url target="_blank" rel="noopener noreferrer">{title}</a></li>
-                }).collect_view()}
-            </ul>
-        })}
     }
 }
 

@@ -11,7 +11,7 @@ use gateway_types::{
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
 use crate::components::form::{
@@ -23,15 +23,20 @@ use crate::components::prompt_editor::PromptEditor;
 use crate::components::test_panel::TestPanel;
 use crate::components::toast::Toasts;
 use crate::components::variables::VariablesManager;
+use crate::pages::versions::load_versions;
 
-/// The stored integration with its active version, or a blank form when `id` is `None`.
+/// The stored integration with its active version (or the saved version `version_id`), or a
+/// blank form when `id` is `None`.
 #[server(input = Json)]
-pub async fn load_editor(id: Option<i64>) -> Result<EditorData, ServerFnError> {
+pub async fn load_editor(
+    id: Option<i64>,
+    version_id: Option<i64>,
+) -> Result<EditorData, ServerFnError> {
     crate::auth::require_admin().await?;
     let gateway = expect_context::<gateway::Gateway>();
     gateway
-        .snapshot()
-        .editor_data(id)
+        .editor_data(id, version_id)
+        .await
         .map_err(crate::api::console_error)
 }
 
@@ -75,12 +80,18 @@ pub async fn save_integration(
         .map_err(crate::api::console_error)
 }
 
-/// `/integrations/new` and `/integrations/{id}`.
+/// `/integrations/new` and `/integrations/{id}`; `?version={version id}` loads that saved
+/// version into the form.
 #[component]
 pub fn EditorPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
-    let data = Resource::new(id, load_editor);
+    let version = move || query.with(|q| q.get("version").and_then(|v| v.parse::<i64>().ok()));
+    let data = Resource::new(
+        move || (id(), version()),
+        |(id, version)| load_editor(id, version),
+    );
     let catalog = Resource::new(|| (), |()| catalog_models());
     view! {
         <Suspense fallback=|| view! { <p class="p-6 text-sm text-slate-500">"Loading…"</p> }>
@@ -102,6 +113,7 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let navigate = use_navigate();
     let creating = data.id.is_none();
+    let (integration_id, loaded_version) = (data.id, data.loaded_version);
     let fields = RwSignal::new(data.fields);
     let draft = RwSignal::new(data.draft);
     let errors = RwSignal::new(FieldErrors::new());
@@ -116,6 +128,20 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
         let (fields, draft) = (fields.get_untracked(), draft.get_untracked());
         async move { save_integration(fields, draft, creating).await }
     });
+    // Counts saves, so the versions the test panel offers include the one just minted.
+    let saves = RwSignal::new(0_u32);
+    let versions = Resource::new(
+        move || (integration_id, saves.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => load_versions(id)
+                    .await
+                    .map(|h| h.versions.into_iter().map(|v| v.version).collect()),
+                None => Ok(Vec::new()),
+            }
+        },
+    );
+    let versions = Signal::derive(move || versions.get().and_then(Result::ok).unwrap_or_default());
     let navigate_after_save = navigate.clone();
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
@@ -123,7 +149,9 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
                 Ok(SaveResult::Saved { id, message }) => {
                     errors.set(FieldErrors::new());
                     toasts.success(message);
-                    if creating {
+                    saves.update(|n| *n += 1);
+                    if creating || loaded_version.is_some() {
+                        // Off the loaded version's address: the form now is what was saved.
                         navigate_after_save(&format!("/integrations/{id}"), Default::default());
                     }
                 }
@@ -153,6 +181,10 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
         }
     });
 
+    let promote = Callback::new(move |()| {
+        save.dispatch(());
+    });
+
     let title = if creating {
         "New integration".to_owned()
     } else {
@@ -177,6 +209,11 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
                 </button>
             }.into_any())
         >
+            {loaded_version.map(|number| view! {
+                <p class="mx-auto mb-4 max-w-5xl rounded-md border border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-900" data-testid="loaded-version">
+                    {format!("The form holds v{number}'s setup. Nothing changes until you save; saving makes it a new version.")}
+                </p>
+            })}
             <form
                 id="integration-form"
                 class="mx-auto max-w-5xl space-y-6"
@@ -219,7 +256,7 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
                     </Section>
                     <Section title="Models" description="From the live OpenRouter catalog. The primary is tried first; fallbacks follow in order.">
                         <ModelPicker
-                            catalog=catalog.get_value()
+                            catalog
                             chosen=Signal::derive(move || draft.with(|d| d.models.clone()))
                             on_change=Callback::new(move |(models, added): (Vec<String>, Option<ModelChoice>)| {
                                 draft.update(|d| {
@@ -330,7 +367,7 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
             {data.id.map(|integration_id| view! {
                 <div id="test" class="mx-auto mt-6 max-w-5xl">
                     <Section title="Test" description="Runs against OpenRouter (or the simulator in demo mode) and is recorded as an admin test.">
-                        <TestPanel integration_id draft />
+                        <TestPanel integration_id draft versions catalog on_promote=promote />
                     </Section>
                 </div>
             })}

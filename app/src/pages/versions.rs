@@ -227,6 +227,13 @@ fn VersionTable(
                                             >
                                                 "View"
                                             </button>
+                                            <a
+                                                class="text-indigo-600 hover:underline"
+                                                aria-label=format!("Load v{} into the editor", pick.number)
+                                                href=format!("/integrations/{}?version={}", version.integration_id, pick.id)
+                                            >
+                                                "Load into editor"
+                                            </a>
                                             {(!version.active).then(|| view! {
                                                 <button
                                                     class="text-indigo-600 hover:underline"

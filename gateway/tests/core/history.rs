@@ -115,6 +115,50 @@ crate::on_each_engine!(
             matches!(activated, Err(Error::NotFound("version"))),
             "{activated:?}"
         );
+        let loaded = t.gateway.editor_data(Some(mine), Some(their_version)).await;
+        assert!(
+            matches!(loaded, Err(Error::NotFound("version"))),
+            "{loaded:?}"
+        );
+        t
+    }
+);
+
+crate::on_each_engine!(
+    an_older_version_loads_into_the_form_without_changing_anything,
+    |t: TestGateway| async move {
+        let id = t.integration("reloaded", |_, _| {}).await;
+        let first = t.gateway.version_history(id).await.unwrap().versions[0].clone();
+        let changed = VersionDraft {
+            prompt_template: "Second: {{ question }}".to_owned(),
+            ..draft()
+        };
+        t.gateway.save_version(id, &changed, None).await.unwrap();
+
+        let current = t.gateway.editor_data(Some(id), None).await.unwrap();
+        assert_eq!(current.draft.prompt_template, "Second: {{ question }}");
+        assert_eq!(
+            (current.active_version, current.loaded_version),
+            (Some(2), None)
+        );
+
+        let loaded = t
+            .gateway
+            .editor_data(Some(id), Some(first.version.id))
+            .await
+            .unwrap();
+        assert_eq!(loaded.draft, first.version.draft);
+        assert_eq!(
+            (loaded.active_version, loaded.loaded_version),
+            (Some(2), Some(1))
+        );
+        let live = t
+            .gateway
+            .snapshot()
+            .integration("reloaded")
+            .unwrap()
+            .clone();
+        assert_eq!(live.version.number, 2, "loading changes nothing");
         t
     }
 );

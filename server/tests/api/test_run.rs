@@ -50,28 +50,15 @@ async fn the_unsaved_draft_streams_and_is_recorded_as_an_admin_test() {
             .unwrap()
             .starts_with("text/event-stream")
     );
-    let body = response.text().await.unwrap();
-    let mut text = String::new();
-    let mut done = None;
-    for block in body.split("\n\n") {
-        let event = block
-            .lines()
-            .find_map(|l| l.strip_prefix("event: "))
-            .unwrap_or_default();
-        let data = block
-            .lines()
-            .find_map(|l| l.strip_prefix("data: "))
-            .unwrap_or_default();
-        match event {
-            "delta" => text.push_str(
-                serde_json::from_str::<Value>(data).unwrap()["text"]
-                    .as_str()
-                    .unwrap(),
-            ),
-            "done" => done = Some(serde_json::from_str::<Value>(data).unwrap()),
-            _ => {}
-        }
-    }
+    let events = events(&response.text().await.unwrap());
+    let text: String = events
+        .iter()
+        .filter(|(name, _)| name == "delta")
+        .map(|(_, data)| data["text"].as_str().unwrap())
+        .collect();
+    let done = events
+        .iter()
+        .find_map(|(name, data)| (name == "done").then_some(data));
     let done = done.expect("no done event");
     assert_eq!(done["data"]["text"], text.as_str());
     assert!(
@@ -147,5 +134,66 @@ async fn a_test_run_needs_a_session_and_this_origin() {
     assert_eq!(missing_args.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let errors: Value = missing_args.json().await.unwrap();
     assert!(errors["errors"]["question"].is_array(), "{errors}");
+    app.shutdown().await;
+}
+
+/// The events of a run's stream as (name, data) pairs.
+fn events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let name = block.lines().find_map(|l| l.strip_prefix("event: "))?;
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((name.to_owned(), serde_json::from_str(data).unwrap()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_side_by_side_column_runs_its_model_alone_and_fails_on_its_own() {
+    let app = spawn_app().await;
+    app.integration("compared", |_, _| {}).await;
+    let live = app
+        .gateway
+        .snapshot()
+        .integration("compared")
+        .unwrap()
+        .clone();
+    let cookie = app.sign_in().await;
+    let column = |model: &str| {
+        json!({
+            "integration_id": live.integration.id,
+            "draft": live.version.draft,
+            "model": model,
+            "args": {"question": "Hi?"},
+        })
+    };
+    let (working, failing) = tokio::join!(
+        post_run(
+            &app,
+            Some(&cookie),
+            &app.address,
+            column("openai/gpt-4o-mini")
+        ),
+        post_run(
+            &app,
+            Some(&cookie),
+            &app.address,
+            column("simulator/error-503")
+        ),
+    );
+
+    let working = events(&working.text().await.unwrap());
+    let (_, done) = working.iter().find(|(name, _)| name == "done").unwrap();
+    assert_eq!(done["data"]["model_used"], "openai/gpt-4o-mini");
+
+    // Without fallbacks the failing model's own error shows, not another model's answer; it
+    // fails before the stream starts, so it is an error response the console reads.
+    assert_eq!(failing.status(), StatusCode::BAD_GATEWAY);
+    let failing: Value = failing.json().await.unwrap();
+    assert_eq!(failing["error_class"], "upstream_503", "{failing}");
+    assert!(
+        failing["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{failing}"
+    );
     app.shutdown().await;
 }

@@ -1,0 +1,85 @@
+// `make screenshots`: one picture of each console page, in a state worth showing, written to
+// docs/screenshots/ for the README. Not part of `make test`; the console tests cover behaviour.
+import { expect, test, type Page } from '@playwright/test';
+import * as path from 'node:path';
+import { applyIntegrations } from '../cli';
+import { integration } from '../fixtures';
+import { EditorPage, SideBySide, TestPanel } from '../pages/editor';
+import { LoginPage, signIn } from '../pages/login';
+import { VersionsPage } from '../pages/versions';
+
+const OUT = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+
+test.use({ viewport: { width: 1440, height: 900 } });
+
+async function shoot(page: Page, name: string, fullPage = true) {
+  // Nothing may still be loading or animating in the picture.
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage });
+}
+
+async function openEditor(page: Page, slug: string): Promise<EditorPage> {
+  const editor = new EditorPage(page);
+  await page.goto('/integrations');
+  await page.getByRole('searchbox').fill(slug);
+  await page.getByTestId(`row-${slug}`).getByRole('link', { name: 'Edit' }).click();
+  await editor.waitForHydration();
+  return editor;
+}
+
+test('sign-in', async ({ page }) => {
+  const login = new LoginPage(page);
+  await login.open();
+  await login.waitForHydration();
+  await shoot(page, 'login', false);
+});
+
+test('console pages', async ({ page }) => {
+  await signIn(page);
+  await shoot(page, 'home', false);
+
+  await page.goto('/integrations');
+  await expect(page.getByTestId('row-seed-01')).toBeVisible();
+  await shoot(page, 'integrations', false);
+
+  await openEditor(page, 'seed-02');
+  await shoot(page, 'editor');
+
+  const panel = new TestPanel(page);
+  await panel.argument('question').fill('What does an AI gateway do?');
+  await panel.run.click();
+  await expect(panel.summary).toContainText('tokens');
+  await page.locator('#test').scrollIntoViewIfNeeded();
+  await shoot(page, 'test-panel', false);
+
+  const sideBySide = new SideBySide(page);
+  await sideBySide.open();
+  for (const model of ['openai/gpt-4o-mini', 'anthropic/claude-haiku-4.5', 'google/gemini-2.5-flash']) {
+    await sideBySide.addModel(model);
+  }
+  await sideBySide.runButton(3).click();
+  await expect(sideBySide.root.getByTestId('test-summary')).toHaveCount(3);
+  await sideBySide.root.scrollIntoViewIfNeeded();
+  await shoot(page, 'side-by-side', false);
+
+  const seeded = integration(5);
+  applyIntegrations([
+    {
+      ...seeded,
+      version: {
+        ...seeded.version,
+        prompt_template: 'Answer briefly and cite a source: {{ question }}',
+        models: ['anthropic/claude-haiku-4.5', 'openai/gpt-4o-mini'],
+        notes: 'Cites sources; Claude first',
+      },
+    },
+  ]);
+  const versions = new VersionsPage(page);
+  await expect(async () => {
+    await versions.openFor('seed-05');
+    expect(await versions.numbers()).toEqual(['v2', 'v1']);
+  }).toPass();
+  await versions.showDiff.click();
+  await expect(versions.diff).toBeVisible();
+  await shoot(page, 'versions');
+});
