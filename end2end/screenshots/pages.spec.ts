@@ -6,6 +6,8 @@ import { applyIntegrations } from '../cli';
 import { integration } from '../fixtures';
 import { EditorPage, SideBySide, TestPanel } from '../pages/editor';
 import { LoginPage, signIn } from '../pages/login';
+import { SettingsPage } from '../pages/settings';
+import { TokensPage } from '../pages/tokens';
 import { VersionsPage } from '../pages/versions';
 
 const OUT = path.join(__dirname, '..', '..', 'docs', 'screenshots');
@@ -82,4 +84,25 @@ test('console pages', async ({ page }) => {
   await versions.showDiff.click();
   await expect(versions.diff).toBeVisible();
   await shoot(page, 'versions');
+
+  const settings = new SettingsPage(page);
+  await settings.open();
+  await shoot(page, 'settings');
+
+  const tokens = new TokensPage(page);
+  await tokens.open();
+  for (const [name, lifetime] of [['n8n production', 'Never'], ['reporting job', '90 days']]) {
+    await tokens.create.click();
+    await tokens.name.fill(name);
+    await tokens.expiration.selectOption({ label: lifetime });
+    await tokens.submit.click();
+    await expect(tokens.row(name)).toBeVisible();
+  }
+  await shoot(page, 'tokens', false);
+
+  await page.goto('/docs');
+  await expect(
+    page.frameLocator('iframe[title="AI Gateway API documentation"]').getByRole('link', { name: 'OpenAI-compatible', exact: true }),
+  ).toBeVisible({ timeout: 20_000 });
+  await shoot(page, 'api-docs', false);
 });

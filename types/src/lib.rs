@@ -6,6 +6,7 @@ mod console;
 mod errors;
 mod integration;
 mod prompt;
+mod settings;
 mod versions;
 
 pub use catalog::{CachingMode, ModelInfo, ModelPricing};
@@ -15,6 +16,10 @@ pub use console::{
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use prompt::{PromptVariable, VariableType};
+pub use settings::{
+    CatalogState, NewToken, Settings, SettingsPage, SettingsSaved, TOKEN_LIFETIMES_DAYS,
+    TokenCreated, TokenRow,
+};
 pub use versions::{
     DiffLine, Hunk, LineChange, Setting, SettingChange, VersionDiff, VersionHistory, VersionView,
 };
@@ -75,6 +80,9 @@ pub struct SystemStatus {
     pub database_reachable: bool,
     /// True when no OpenRouter key is configured and answers come from the built-in simulator.
     pub demo_mode: bool,
+    /// Where the interactive API docs are, while the API and its docs are on.
+    #[serde(default)]
+    pub api_docs_path: Option<String>,
 }
 
 #[cfg(test)]

@@ -10,10 +10,13 @@ const NAVIGATION: [(&str, &str, bool); 6] = [
     ("/", "Overview", true),
     ("/integrations", "Integrations", true),
     ("/invocations", "Invocations", false),
-    ("/settings", "Settings", false),
-    ("/tokens", "API tokens", false),
-    ("/docs", "API docs", false),
+    ("/settings", "Settings", true),
+    ("/tokens", "API tokens", true),
+    (DOCS_HREF, "API docs", true),
 ];
+
+/// Listed only while the deployment serves its API docs and the API is on.
+const DOCS_HREF: &str = "/docs";
 
 #[component]
 pub fn Layout(
@@ -31,7 +34,9 @@ pub fn Layout(
     Effect::new(move |_| hydrated.set(true));
     view! {
         <div class="flex min-h-screen" data-hydrated=move || hydrated.get().to_string()>
-            <Sidebar />
+            <Sidebar docs_served=Signal::derive(move || {
+                status.get().and_then(Result::ok).is_some_and(|s| s.api_docs_path.is_some())
+            }) />
             <div class="flex min-w-0 flex-1 flex-col">
                 <Suspense fallback=|| ()>
                     {move || {
@@ -63,7 +68,7 @@ pub fn Layout(
 }
 
 #[component]
-fn Sidebar() -> impl IntoView {
+fn Sidebar(docs_served: Signal<bool>) -> impl IntoView {
     let location = use_location();
     let is_current = move |href: &str| {
         let path = location.pathname.get();
@@ -94,7 +99,7 @@ fn Sidebar() -> impl IntoView {
                             }
                                 .into_any();
                         }
-                        view! {
+                        let item = move || view! {
                             <li>
                                 <a
                                     href=href
@@ -110,8 +115,15 @@ fn Sidebar() -> impl IntoView {
                                     {label}
                                 </a>
                             </li>
+                        };
+                        if href == DOCS_HREF {
+                            // Read inside Suspense, so hydration waits for the answer.
+                            return view! {
+                                <Suspense fallback=|| ()>{move || docs_served.get().then(item)}</Suspense>
+                            }
+                                .into_any();
                         }
-                            .into_any()
+                        item().into_any()
                     })
                     .collect_view()}
             </ul>

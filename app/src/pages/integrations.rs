@@ -7,6 +7,7 @@ use gateway_types::{IntegrationQuery, IntegrationRow, Page, Visibility};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::components::confirm::Confirm;
 use crate::components::layout::Layout;
 use crate::components::toast::Toasts;
 
@@ -160,34 +161,22 @@ pub fn IntegrationsPage() -> impl IntoView {
             </div>
 
             <Show when=move || confirming.get()>
-                <div
-                    role="alertdialog"
-                    aria-labelledby="confirm-delete-title"
-                    class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 text-sm"
-                >
-                    <p id="confirm-delete-title" class="font-medium text-red-900">
-                        {move || format!(
+                <div class="mt-4">
+                    <Confirm
+                        id="confirm-delete-title"
+                        question=Signal::derive(move || format!(
                             "Delete {} integration(s)? API calls to them stop at once; their versions and telemetry are kept.",
                             selected.get().len()
-                        )}
-                    </p>
-                    <div class="mt-3 flex gap-2">
-                        <button
-                            class="rounded-md bg-red-600 px-3 py-1.5 font-medium text-white hover:bg-red-500 disabled:opacity-50"
-                            disabled=move || delete.pending().get()
-                            on:click=move |_| {
-                                delete.dispatch(selected.get().into_iter().collect());
-                            }
-                        >
-                            {move || if delete.pending().get() { "Deleting…" } else { "Delete" }}
-                        </button>
-                        <button
-                            class="rounded-md border border-slate-300 bg-white px-3 py-1.5"
-                            on:click=move |_| confirming.set(false)
-                        >
-                            "Cancel"
-                        </button>
-                    </div>
+                        ))
+                        action="Delete".to_owned()
+                        busy_label="Deleting…"
+                        busy=delete.pending()
+                        destructive=true
+                        on_confirm=move || {
+                            delete.dispatch(selected.get().into_iter().collect());
+                        }
+                        on_cancel=move || confirming.set(false)
+                    />
                 </div>
             </Show>
 

@@ -1,7 +1,10 @@
 //! One module per console page.
 
+pub mod api_docs;
 pub mod editor;
 pub mod home;
 pub mod integrations;
 pub mod not_found;
+pub mod settings;
+pub mod tokens;
 pub mod versions;
