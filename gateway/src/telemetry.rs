@@ -17,32 +17,15 @@ use crate::store::Store;
 /// Rows queued before callers start waiting.
 const QUEUE: usize = 8192;
 /// Rows per insert statement; well under both engines' bound-parameter limits.
-const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 /// How long the writer lets a batch fill before inserting it.
 const LINGER: Duration = Duration::from_millis(50);
 const MAX_ERROR_MESSAGE: usize = 4000;
 /// How long shutdown keeps retrying a database that does not answer.
 const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
 
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// The primary model answered.
-    Ok,
-    /// A fallback model answered.
-    Fallback,
-    Error,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Fallback => "fallback",
-            Self::Error => "error",
-        }
-    }
-}
+/// How a call ended: the type the console filters by.
+pub use gateway_types::InvocationStatus as Status;
 
 /// One invocation row, as the writer inserts it.
 #[derive(Debug, Clone)]
@@ -320,7 +303,9 @@ async fn insert_with_retries(
 /// The columns of one row, in bind order.
 const COLUMNS: usize = 25;
 
-async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
+/// Inserts the rows in one statement; a row whose id is already stored is skipped, so an import
+/// can be run again.
+pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
     // PostgreSQL takes only numbered placeholders. SQLite gets anonymous `?` ones: it looks up
     // each numbered one by scanning those before it, quadratic in a batch's 12,500 values.
     let numbered = store.engine() == Engine::Postgres;
@@ -346,6 +331,7 @@ async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
         }
         sql.push(')');
     }
+    sql.push_str(" on conflict (id) do nothing");
     let count = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     let mut query = sqlx::query(&sql);
     for r in batch {

@@ -5,6 +5,7 @@ mod catalog;
 mod console;
 mod errors;
 mod integration;
+mod invocations;
 mod prompt;
 mod versions;
 
@@ -14,6 +15,11 @@ pub use console::{
 };
 pub use errors::FieldErrors;
 pub use integration::*;
+pub use invocations::{
+    BucketSize, CALLER_TYPES, ChartBucket, InvocationChart, InvocationDetail, InvocationPage,
+    InvocationQuery, InvocationRow, InvocationSort, InvocationStatus, InvocationTotals,
+    SortDirection,
+};
 pub use prompt::{PromptVariable, VariableType};
 pub use versions::{
     DiffLine, Hunk, LineChange, Setting, SettingChange, VersionDiff, VersionHistory, VersionView,
