@@ -142,6 +142,23 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
+/// A whole number with thousands separators: `1,234,567`.
+pub fn group_digits(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        grouped.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
 /// One row of the grid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvocationRow {
@@ -268,14 +285,7 @@ impl NanoUsd {
     /// A Σ: `$` and exactly six decimals, with thousands separators (`$1,234.500000`).
     pub fn total_text(self) -> String {
         let (whole, micros) = self.micros();
-        let digits = whole.to_string();
-        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-        for (i, digit) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(digit);
-        }
+        let grouped = group_digits(whole);
         format!("${grouped}.{micros:06}")
     }
 
@@ -324,6 +334,8 @@ mod tests {
             "$1,234,567.890123"
         );
         assert_eq!(NanoUsd(999_999_999_600).total_text(), "$1,000.000000");
+        assert_eq!(group_digits(-1_234_567_i64), "-1,234,567");
+        assert_eq!(group_digits(999_u64), "999");
     }
 
     #[test]

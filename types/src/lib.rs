@@ -18,7 +18,7 @@ pub use integration::*;
 pub use invocations::{
     BucketSize, CALLER_TYPES, ChartBucket, InvocationChart, InvocationDetail, InvocationPage,
     InvocationQuery, InvocationRow, InvocationSort, InvocationStatus, InvocationTotals,
-    SortDirection,
+    SortDirection, group_digits,
 };
 pub use prompt::{PromptVariable, VariableType};
 pub use versions::{

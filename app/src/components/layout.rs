@@ -9,7 +9,7 @@ use leptos_router::hooks::use_location;
 const NAVIGATION: [(&str, &str, bool); 6] = [
     ("/", "Overview", true),
     ("/integrations", "Integrations", true),
-    ("/invocations", "Invocations", false),
+    ("/invocations", "Invocations", true),
     ("/settings", "Settings", false),
     ("/tokens", "API tokens", false),
     ("/docs", "API docs", false),

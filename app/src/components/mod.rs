@@ -3,6 +3,7 @@
 pub mod form;
 pub mod layout;
 pub mod model_picker;
+pub mod pager;
 pub mod prompt_editor;
 pub mod test_panel;
 pub mod toast;

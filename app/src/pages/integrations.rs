@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::components::layout::Layout;
+use crate::components::pager::Pager;
 use crate::components::toast::Toasts;
 
 /// One page of the list, from the in-memory configuration (no database read).
@@ -353,29 +354,5 @@ fn Row(
                 </div>
             </td>
         </tr>
-    }
-}
-
-#[component]
-fn Pager(page: RwSignal<u32>, page_count: u32) -> impl IntoView {
-    let at_end = move || page.get() >= page_count;
-    let next = move |_| page.update(|p| *p = (*p + 1).min(page_count));
-    view! {
-        <nav class="mt-3 flex gap-2" aria-label="Pages">
-            <button
-                class="rounded-md border border-slate-300 bg-white px-3 py-1 text-sm disabled:opacity-40"
-                disabled=move || page.get() <= 1
-                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
-            >
-                "Previous"
-            </button>
-            <button
-                class="rounded-md border border-slate-300 bg-white px-3 py-1 text-sm disabled:opacity-40"
-                disabled=at_end
-                on:click=next
-            >
-                "Next"
-            </button>
-        </nav>
     }
 }

@@ -3,5 +3,6 @@
 pub mod editor;
 pub mod home;
 pub mod integrations;
+pub mod invocations;
 pub mod not_found;
 pub mod versions;
