@@ -623,116 +623,48 @@ fn csv_text(value: &str) -> String {
 }
 
 /// A document of invocation rows to store, e.g. history moved from another deployment or demo
-/// data: `{"invocations": [{…}, …]}`.
+/// data: `{"invocations": [{…}, …]}`, each row with the columns of `ai_invocations` (the cost
+/// as `cost_nanos`, the time as `created_at_ms`); an `id` makes a second import skip the row.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InvocationImport {
-    pub invocations: Vec<ImportedInvocation>,
+    pub invocations: Vec<InvocationRecord>,
 }
 
-/// One row of an [`InvocationImport`]; missing optional fields are stored as null.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImportedInvocation {
-    /// Generated (UUID v7 of `created_at_ms`) when absent; give it to make re-imports no-ops.
-    pub id: Option<uuid::Uuid>,
-    pub integration_slug: String,
-    pub caller_type: String,
-    pub caller_id: Option<String>,
-    pub status: InvocationStatus,
-    pub model_requested: Option<String>,
-    pub model_used: Option<String>,
-    #[serde(default = "one")]
-    pub attempts: u32,
-    pub prompt_tokens: Option<u64>,
-    pub completion_tokens: Option<u64>,
-    pub cached_tokens: Option<u64>,
-    pub reasoning_tokens: Option<u64>,
-    pub citation_count: Option<u64>,
-    pub cost_nanos: Option<i64>,
-    pub latency_ms: u64,
-    pub error_class: Option<String>,
-    pub error_message: Option<String>,
-    pub generation_id: Option<String>,
-    pub conversation_id: Option<String>,
-    pub finish_reason: Option<String>,
-    #[serde(default)]
-    pub streamed: bool,
-    /// UTC epoch milliseconds.
-    pub created_at_ms: i64,
-}
-
-fn one() -> u32 {
-    1
-}
-
-impl ImportedInvocation {
-    fn into_record(self, index: usize) -> Result<InvocationRecord> {
-        let field = |name: &str| format!("invocations[{index}].{name}");
-        if self.integration_slug.trim().is_empty() {
-            return Err(Error::invalid(
-                &field("integration_slug"),
-                "must not be empty",
-            ));
-        }
-        if self.caller_type.trim().is_empty() {
-            return Err(Error::invalid(&field("caller_type"), "must not be empty"));
-        }
-        if self.created_at_ms < 0 {
-            return Err(Error::invalid(
-                &field("created_at_ms"),
-                "must not be negative",
-            ));
-        }
-        if self.cost_nanos.is_some_and(|c| c < 0) {
-            return Err(Error::invalid(&field("cost_nanos"), "must not be negative"));
-        }
-        let mut record = InvocationRecord::new(
-            &self.integration_slug,
-            &self.caller_type,
-            self.caller_id.as_deref(),
-            self.created_at_ms,
-        );
-        if let Some(id) = self.id {
-            record.id = id;
-        } else {
-            let secs = u64::try_from(self.created_at_ms / 1000).unwrap_or_default();
-            let nanos = u32::try_from(self.created_at_ms % 1000).unwrap_or_default() * 1_000_000;
-            record.id =
-                uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos));
-        }
-        record.status = self.status;
-        record.model_requested = self.model_requested;
-        record.model_used = self.model_used;
-        record.attempts = self.attempts;
-        record.prompt_tokens = self.prompt_tokens;
-        record.completion_tokens = self.completion_tokens;
-        record.cached_tokens = self.cached_tokens;
-        record.reasoning_tokens = self.reasoning_tokens;
-        record.citation_count = self.citation_count;
-        record.cost = self.cost_nanos.map(NanoUsd);
-        record.latency_ms = self.latency_ms;
-        record.error_class = self.error_class;
-        record.error_message = self.error_message;
-        record.generation_id = self.generation_id;
-        record.conversation_id = self.conversation_id;
-        record.finish_reason = self.finish_reason;
-        record.streamed = self.streamed;
-        Ok(record)
+fn check(index: usize, record: &mut InvocationRecord) -> Result<()> {
+    let field = |name: &str| format!("invocations[{index}].{name}");
+    if record.integration_slug.trim().is_empty() {
+        return Err(Error::invalid(
+            &field("integration_slug"),
+            "must not be empty",
+        ));
     }
+    if record.caller_type.trim().is_empty() {
+        return Err(Error::invalid(&field("caller_type"), "must not be empty"));
+    }
+    if record.created_at_ms < 0 {
+        return Err(Error::invalid(
+            &field("created_at_ms"),
+            "must not be negative",
+        ));
+    }
+    if record.cost.is_some_and(|c| c.0 < 0) {
+        return Err(Error::invalid(&field("cost_nanos"), "must not be negative"));
+    }
+    if let Some(message) = record.error_message.as_mut() {
+        telemetry::truncate_chars(message, telemetry::MAX_ERROR_MESSAGE);
+    }
+    Ok(())
 }
 
-pub async fn import(store: &Store, document: InvocationImport) -> Result<usize> {
-    let records = document
-        .invocations
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| row.into_record(i))
-        .collect::<Result<Vec<_>>>()?;
-    for chunk in records.chunks(telemetry::BATCH) {
+pub async fn import(store: &Store, mut document: InvocationImport) -> Result<usize> {
+    for (index, record) in document.invocations.iter_mut().enumerate() {
+        check(index, record)?;
+    }
+    for chunk in document.invocations.chunks(telemetry::BATCH) {
         telemetry::insert(store, chunk).await?;
     }
-    Ok(records.len())
+    Ok(document.invocations.len())
 }
 
 #[cfg(test)]

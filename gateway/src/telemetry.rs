@@ -20,16 +20,19 @@ const QUEUE: usize = 8192;
 pub(crate) const BATCH: usize = 500;
 /// How long the writer lets a batch fill before inserting it.
 const LINGER: Duration = Duration::from_millis(50);
-const MAX_ERROR_MESSAGE: usize = 4000;
+pub(crate) const MAX_ERROR_MESSAGE: usize = 4000;
 /// How long shutdown keeps retrying a database that does not answer.
 const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
 
 /// How a call ended: the type the console filters by.
 pub use gateway_types::InvocationStatus as Status;
 
-/// One invocation row, as the writer inserts it.
-#[derive(Debug, Clone)]
+/// One invocation row, as the writer inserts it. It also reads from an import document
+/// (`invocations::import`), where the id may be left out and the cost is named `cost_nanos`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InvocationRecord {
+    #[serde(default = "uuid::Uuid::now_v7")]
     pub id: uuid::Uuid,
     pub integration_id: Option<i64>,
     pub integration_slug: String,
@@ -38,12 +41,14 @@ pub struct InvocationRecord {
     pub caller_id: Option<String>,
     pub model_requested: Option<String>,
     pub model_used: Option<String>,
+    #[serde(default = "one_attempt")]
     pub attempts: u32,
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
     pub cached_tokens: Option<u64>,
     pub reasoning_tokens: Option<u64>,
     pub citation_count: Option<u64>,
+    #[serde(rename = "cost_nanos")]
     pub cost: Option<NanoUsd>,
     pub latency_ms: u64,
     pub status: Status,
@@ -52,11 +57,17 @@ pub struct InvocationRecord {
     pub generation_id: Option<String>,
     pub conversation_id: Option<String>,
     pub finish_reason: Option<String>,
+    #[serde(default)]
     pub streamed: bool,
     pub request_hash: Option<String>,
     pub created_at_ms: i64,
     /// Time spent waiting on OpenRouter (not stored; metrics derive the gateway's own share).
+    #[serde(skip)]
     pub upstream_ms: Option<u64>,
+}
+
+fn one_attempt() -> u32 {
+    1
 }
 
 impl InvocationRecord {
@@ -369,7 +380,7 @@ pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<
     Ok(())
 }
 
-fn truncate_chars(text: &mut String, max: usize) {
+pub(crate) fn truncate_chars(text: &mut String, max: usize) {
     if let Some((cut, _)) = text.char_indices().nth(max) {
         text.truncate(cut);
     }
