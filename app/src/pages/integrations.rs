@@ -7,6 +7,7 @@ use gateway_types::{IntegrationQuery, IntegrationRow, Page, Visibility};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::components::filters::{Filter, SearchBox, choices};
 use crate::components::layout::Layout;
 use crate::components::pager::Pager;
 use crate::components::toast::Toasts;
@@ -117,22 +118,11 @@ pub fn IntegrationsPage() -> impl IntoView {
             }.into_any())
         >
             <div class="flex flex-wrap items-end gap-3">
-                <label class="flex flex-col text-sm">
-                    <span class="mb-1 text-slate-600">"Search"</span>
-                    <input
-                        type="search"
-                        placeholder="Slug or name"
-                        class="w-64 rounded-md border border-slate-300 px-3 py-1.5"
-                        prop:value=move || search.get()
-                        on:input=move |ev| {
-                            search.set(event_target_value(&ev));
-                            reset_page();
-                        }
-                    />
-                </label>
+                <SearchBox placeholder="Slug or name" value=search on_input=reset_page />
                 <Filter
                     label="Active"
-                    options=&[("", "All"), ("yes", "Active"), ("no", "Inactive")]
+                    options=choices(&[("yes", "Active"), ("no", "Inactive")])
+                    value=Signal::derive(move || active.get().map(|on| if on { "yes" } else { "no" }.to_owned()))
                     on_change=move |value: String| {
                         active.set(match value.as_str() {
                             "yes" => Some(true),
@@ -144,7 +134,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                 />
                 <Filter
                     label="Visibility"
-                    options=&[("", "All"), ("internal", "Internal"), ("public", "Public"), ("both", "Both")]
+                    options=choices(&[("internal", "Internal"), ("public", "Public"), ("both", "Both")])
+                    value=Signal::derive(move || visibility.get().map(|v| v.as_str().to_owned()))
                     on_change=move |value: String| {
                         visibility.set(Visibility::parse(&value));
                         reset_page();
@@ -209,30 +200,6 @@ pub fn IntegrationsPage() -> impl IntoView {
                 })}
             </Transition>
         </Layout>
-    }
-}
-
-/// A labelled select whose `""` option means "no filter"; its accessible name is "<label> filter".
-#[component]
-fn Filter(
-    label: &'static str,
-    options: &'static [(&'static str, &'static str)],
-    on_change: impl Fn(String) + 'static,
-) -> impl IntoView {
-    view! {
-        <label class="flex flex-col text-sm">
-            <span class="mb-1 text-slate-600">{label}</span>
-            <select
-                class="rounded-md border border-slate-300 px-3 py-1.5"
-                aria-label=format!("{label} filter")
-                on:change=move |ev| on_change(event_target_value(&ev))
-            >
-                {options
-                    .iter()
-                    .map(|(value, text)| view! { <option value=*value>{*text}</option> })
-                    .collect_view()}
-            </select>
-        </label>
     }
 }
 

@@ -11,6 +11,7 @@ use gateway_types::{
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::components::filters::{Filter, SearchBox, choices};
 use crate::components::layout::Layout;
 use crate::components::pager::Pager;
 
@@ -118,7 +119,7 @@ pub fn InvocationsPage() -> impl IntoView {
             page.set(1);
         }
     };
-    let integration_options = Signal::derive(move || {
+    let integration_options = move || {
         integrations
             .get()
             .and_then(Result::ok)
@@ -126,11 +127,9 @@ pub fn InvocationsPage() -> impl IntoView {
             .into_iter()
             .map(|slug| (slug.clone(), slug))
             .collect::<Vec<_>>()
-    });
-    let status_options = InvocationStatus::ALL
-        .map(|s| (s.as_str().to_owned(), s.as_str().to_owned()))
-        .to_vec();
-    let caller_options = CALLER_TYPES.map(|c| (c.to_owned(), c.to_owned())).to_vec();
+    };
+    let status_options = choices(&InvocationStatus::ALL.map(|s| (s.as_str(), s.as_str())));
+    let caller_options = choices(&CALLER_TYPES.map(|c| (c, c)));
 
     view! {
         <Layout
@@ -154,20 +153,8 @@ pub fn InvocationsPage() -> impl IntoView {
             }.into_any())
         >
             <div class="flex flex-wrap items-end gap-3">
-                <label class="flex flex-col text-sm">
-                    <span class="mb-1 text-slate-600">"Search"</span>
-                    <input
-                        type="search"
-                        placeholder="Integration or model"
-                        class="w-56 rounded-md border border-slate-300 px-3 py-1.5"
-                        prop:value=move || search.get()
-                        on:input=move |ev| {
-                            search.set(event_target_value(&ev));
-                            page.set(1);
-                        }
-                    />
-                </label>
-                <Choice
+                <SearchBox placeholder="Integration or model" value=search on_input=move || page.set(1) />
+                <Filter
                     label="Status"
                     options=Signal::stored(status_options)
                     value=Signal::derive(move || status.get().map(|s| s.as_str().to_owned()))
@@ -176,18 +163,23 @@ pub fn InvocationsPage() -> impl IntoView {
                         page.set(1);
                     }
                 />
-                <Choice
+                <Filter
                     label="Caller"
                     options=Signal::stored(caller_options)
                     value=caller
                     on_change=filter(caller)
                 />
-                <Choice
-                    label="Integration"
-                    options=integration_options
-                    value=integration
-                    on_change=filter(integration)
-                />
+                // The slugs come from the server: read inside Suspense so hydration waits for them.
+                <Suspense fallback=move || view! {
+                    <Filter label="Integration" options=Vec::new() value=integration on_change=filter(integration) />
+                }>
+                    {move || {
+                        let options = integration_options();
+                        view! {
+                            <Filter label="Integration" options value=integration on_change=filter(integration) />
+                        }
+                    }}
+                </Suspense>
                 <DayInput label="From (UTC)" value=from on_change=filter(from) />
                 <DayInput label="Until (UTC)" value=until on_change=filter(until) />
             </div>
@@ -214,40 +206,6 @@ pub fn InvocationsPage() -> impl IntoView {
     }
 }
 
-/// A labelled select whose first option, "All", means "no filter"; its accessible name is
-/// "<label> filter". The options may arrive later (they are read from the server).
-#[component]
-fn Choice(
-    label: &'static str,
-    #[prop(into)] options: Signal<Vec<(String, String)>>,
-    #[prop(into)] value: Signal<Option<String>>,
-    on_change: impl Fn(String) + 'static,
-) -> impl IntoView {
-    view! {
-        <label class="flex flex-col text-sm">
-            <span class="mb-1 text-slate-600">{label}</span>
-            <select
-                class="rounded-md border border-slate-300 bg-white px-3 py-1.5"
-                aria-label=format!("{label} filter")
-                on:change=move |ev| on_change(event_target_value(&ev))
-            >
-                <option value="">"All"</option>
-                {move || {
-                    let current = value.get();
-                    options
-                        .get()
-                        .into_iter()
-                        .map(|(value, text)| {
-                            let selected = current.as_deref() == Some(value.as_str());
-                            view! { <option value=value selected=selected>{text}</option> }
-                        })
-                        .collect_view()
-                }}
-            </select>
-        </label>
-    }
-}
-
 /// A date picker for a whole UTC day; cleared means "no limit".
 #[component]
 fn DayInput(
@@ -262,7 +220,7 @@ fn DayInput(
                 type="date"
                 class="rounded-md border border-slate-300 px-3 py-1.5"
                 prop:value=move || value.get().unwrap_or_default()
-                on:change=move |ev| on_change(event_target_value(&ev))
+                on:input=move |ev| on_change(event_target_value(&ev))
             />
         </label>
     }
@@ -365,7 +323,7 @@ fn UsageChart(chart: InvocationChart) -> impl IntoView {
                 <line x1=LEFT y1=TOP x2=WIDTH - RIGHT y2=TOP class="stroke-slate-100" stroke-width="1" />
                 <text x=LEFT - 6.0 y=TOP + 4.0 text-anchor="end" class="fill-slate-500 text-[10px]">{max_calls.to_string()}</text>
                 <text x=LEFT - 6.0 y=base text-anchor="end" class="fill-slate-500 text-[10px]">"0"</text>
-                <text x=WIDTH - RIGHT + 6.0 y=TOP + 4.0 class="fill-amber-600 text-[10px]">{NanoUsd(max_cost as i64).cost_text()}</text>
+                <text x=WIDTH - RIGHT + 6.0 y=TOP + 4.0 class="fill-amber-600 text-[10px]">{NanoUsd(max_cost as i64).total_text()}</text>
                 {bars}
                 <polyline points=spend.join(" ") fill="none" class="stroke-amber-500" stroke-width="2" stroke-linejoin="round" />
                 {ticks
@@ -416,7 +374,7 @@ fn InvocationTable(
     };
     view! {
         <div class="mt-6 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
-            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="invocations-table">
+            <table class="min-w-full divide-y divide-slate-200 whitespace-nowrap text-sm" data-testid="invocations-table">
                 <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
                     <tr>
                         <SortHeader label="Created at" column=InvocationSort::Time sort page />
