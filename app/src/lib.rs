@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     path=StaticSegment("integrations")
                     view=pages::integrations::IntegrationsPage
                 />
+                <Route path=StaticSegment("invocations") view=pages::invocations::InvocationsPage />
                 <Route
                     path=(StaticSegment("integrations"), StaticSegment("new"))
                     view=pages::editor::EditorPage

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod conversations;
 mod error;
 pub mod integrations;
+pub mod invocations;
 pub mod invoke;
 pub mod limits;
 pub mod manifest;

@@ -5,6 +5,7 @@ mod catalog;
 mod console;
 mod errors;
 mod integration;
+mod invocations;
 mod prompt;
 mod settings;
 mod versions;
@@ -15,6 +16,11 @@ pub use console::{
 };
 pub use errors::FieldErrors;
 pub use integration::*;
+pub use invocations::{
+    BucketSize, CALLER_TYPES, ChartBucket, InvocationChart, InvocationDetail, InvocationPage,
+    InvocationQuery, InvocationRow, InvocationSort, InvocationStatus, InvocationTotals,
+    SortDirection, group_digits,
+};
 pub use prompt::{PromptVariable, VariableType};
 pub use settings::{
     CatalogState, NewToken, Settings, SettingsPage, SettingsSaved, TOKEN_LIFETIMES_DAYS,

@@ -4,15 +4,14 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-/// The sidebar's destinations, in order, and whether their page exists yet (the others are
-/// listed so the console's shape is visible, but cannot be followed).
-const NAVIGATION: [(&str, &str, bool); 6] = [
-    ("/", "Overview", true),
-    ("/integrations", "Integrations", true),
-    ("/invocations", "Invocations", false),
-    ("/settings", "Settings", true),
-    ("/tokens", "API tokens", true),
-    (DOCS_HREF, "API docs", true),
+/// The sidebar's destinations, in order.
+const NAVIGATION: [(&str, &str); 6] = [
+    ("/", "Overview"),
+    ("/integrations", "Integrations"),
+    ("/invocations", "Invocations"),
+    ("/settings", "Settings"),
+    ("/tokens", "API tokens"),
+    (DOCS_HREF, "API docs"),
 ];
 
 /// Listed only while the deployment serves its API docs and the API is on.
@@ -84,21 +83,7 @@ fn Sidebar(docs_served: Signal<bool>) -> impl IntoView {
             <ul class="flex flex-col gap-1 px-3">
                 {NAVIGATION
                     .into_iter()
-                    .map(|(href, label, ready)| {
-                        if !ready {
-                            return view! {
-                                <li>
-                                    <span
-                                        class="flex items-center justify-between rounded-md px-3 py-2 text-sm text-slate-500"
-                                        aria-disabled="true"
-                                    >
-                                        {label}
-                                        <span class="text-xs">"soon"</span>
-                                    </span>
-                                </li>
-                            }
-                                .into_any();
-                        }
+                    .map(|(href, label)| {
                         let item = move || view! {
                             <li>
                                 <a

@@ -4,6 +4,7 @@ pub mod api_docs;
 pub mod editor;
 pub mod home;
 pub mod integrations;
+pub mod invocations;
 pub mod not_found;
 pub mod settings;
 pub mod tokens;

@@ -9,6 +9,7 @@ mod cli;
 mod console;
 mod health;
 mod helpers;
+mod invocations;
 mod invoke;
 mod openai;
 mod openapi;
