@@ -4,6 +4,8 @@ import { expect, test, type Page } from '@playwright/test';
 import * as path from 'node:path';
 import { applyIntegrations } from '../cli';
 import { integration } from '../fixtures';
+import { FIRST_DAY, LAST_DAY, importRows } from '../invocations';
+import { InvocationsPage } from '../pages/invocations';
 import { EditorPage, SideBySide, TestPanel } from '../pages/editor';
 import { LoginPage, signIn } from '../pages/login';
 import { SettingsPage } from '../pages/settings';
@@ -13,10 +15,13 @@ import { VersionsPage } from '../pages/versions';
 const OUT = path.join(__dirname, '..', '..', 'docs', 'screenshots');
 
 test.use({ viewport: { width: 1440, height: 900 } });
+// One walk through every page, each waiting for the network to settle before its picture.
+test.setTimeout(120_000);
 
-async function shoot(page: Page, name: string, fullPage = true) {
-  // Nothing may still be loading or animating in the picture.
-  await page.waitForLoadState('networkidle');
+async function shoot(page: Page, name: string, fullPage = true, settle = true) {
+  // Nothing may still be loading in the picture. The docs frame keeps a connection open, so its
+  // caller waits for what it shows instead.
+  if (settle) await page.waitForLoadState('networkidle');
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage });
 }
 
@@ -85,6 +90,17 @@ test('console pages', async ({ page }) => {
   await expect(versions.diff).toBeVisible();
   await shoot(page, 'versions');
 
+  importRows();
+  const invocations = new InvocationsPage(page);
+  await invocations.open();
+  await invocations.filter({ from: FIRST_DAY, until: LAST_DAY });
+  await expect(invocations.chart).toBeVisible();
+  await shoot(page, 'invocations');
+  const [first] = await invocations.ids();
+  await invocations.view(first);
+  await shoot(page, 'invocation-detail', false);
+  await page.keyboard.press('Escape');
+
   const settings = new SettingsPage(page);
   await settings.open();
   await shoot(page, 'settings');
@@ -104,5 +120,5 @@ test('console pages', async ({ page }) => {
   await expect(
     page.frameLocator('iframe[title="AI Gateway API documentation"]').getByRole('link', { name: 'OpenAI-compatible', exact: true }),
   ).toBeVisible({ timeout: 20_000 });
-  await shoot(page, 'api-docs', false);
+  await shoot(page, 'api-docs', false, false);
 });
