@@ -5,9 +5,6 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-# cargo-leptos compiles debug builds with this flag; giving it to clippy and the tests too lets
-# them share one build of the dependencies instead of compiling everything twice.
-HOST_RUSTFLAGS := --cfg erase_components
 WASM_TARGET := wasm32-unknown-unknown
 
 .PHONY: help setup run build site test fmt-check lint rust-tests e2e screenshots bench clean
@@ -34,8 +31,8 @@ fmt-check:
 	cargo fmt --all -- --check
 
 lint:
-	RUSTFLAGS="$(HOST_RUSTFLAGS)" cargo clippy --all-targets -- -D warnings
-	RUSTFLAGS="$(HOST_RUSTFLAGS)" cargo clippy -p frontend --target $(WASM_TARGET) -- -D warnings
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p frontend --target $(WASM_TARGET) -- -D warnings
 
 rust-tests:
 	@scripts/rust-tests.sh

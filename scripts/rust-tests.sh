@@ -19,4 +19,4 @@ else
   echo "rust-tests: *** PostgreSQL does not answer at ${host}:${port}: SKIPPING the PostgreSQL suite (SQLite only) ***"
 fi
 
-RUSTFLAGS="--cfg erase_components" cargo test --no-fail-fast
+cargo test --no-fail-fast

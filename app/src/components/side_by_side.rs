@@ -202,4 +202,5 @@ pub fn SideBySide(
             </div>
         </div>
     }
+    .into_any()
 }

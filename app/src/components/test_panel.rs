@@ -95,6 +95,7 @@ pub fn TestPanel(
             </Show>
         </div>
     }
+    .into_any()
 }
 
 /// One run of the unsaved form or of a saved version (the active one by default).
@@ -150,6 +151,7 @@ fn SingleRun(
         </div>
         <RunOutput run=view_of_run />
     }
+    .into_any()
 }
 
 /// An `<option>` for each saved version, valued by its id.
