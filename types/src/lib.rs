@@ -14,7 +14,7 @@ pub use console::{
 };
 pub use errors::FieldErrors;
 pub use integration::*;
-pub use prompt::{PromptVariable, VariableType};
+pub use prompt::{DraftResult, PromptDraft, PromptVariable, VariableType};
 pub use versions::{
     DiffLine, Hunk, LineChange, Setting, SettingChange, VersionDiff, VersionHistory, VersionView,
 };
