@@ -3,6 +3,7 @@
 
 mod catalog;
 mod console;
+mod dashboard;
 mod errors;
 mod integration;
 mod prompt;
@@ -12,6 +13,7 @@ pub use catalog::{CachingMode, ModelInfo, ModelPricing};
 pub use console::{
     EditorData, IntegrationQuery, IntegrationRow, ModelChoice, Page, SaveResult, TestRun,
 };
+pub use dashboard::{CallStats, CostRow, Dashboard, HourBucket, IntegrationSpend};
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use prompt::{DraftResult, PromptDraft, PromptVariable, VariableType};

@@ -7,6 +7,7 @@
 mod accounts;
 mod builder;
 mod conversations;
+mod dashboard;
 mod helpers;
 mod history;
 mod invoke;
