@@ -121,6 +121,14 @@ pub async fn draft(
     parsed.map_err(Error::Invalid)
 }
 
+/// The helper model behind "Draft with AI", or `None` while it is switched off.
+pub fn helper_model(gateway: &Gateway) -> Option<String> {
+    let settings = &gateway.snapshot().settings;
+    settings
+        .prompt_builder_enabled
+        .then(|| settings.prompt_builder_model.clone())
+}
+
 /// The console's "Draft with AI": a draft, or a sentence saying why there is none (switched
 /// off, no description, the helper model failing or answering nonsense). Only failures of the
 /// gateway itself stay errors.

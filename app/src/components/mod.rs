@@ -1,5 +1,6 @@
 //! Pieces several console pages share: the page frame, notifications, badges.
 
+pub mod draft_with_ai;
 pub mod form;
 pub mod layout;
 pub mod model_picker;
