@@ -1,7 +1,7 @@
 //! One module per console page.
 
+pub mod dashboard;
 pub mod editor;
-pub mod home;
 pub mod integrations;
 pub mod not_found;
 pub mod versions;
