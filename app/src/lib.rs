@@ -50,7 +50,7 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=StaticSegment("")
                     view=pages::dashboard::DashboardPage
-                    ssr=leptos_router::SsrMode::PartiallyBlocked
+                    ssr=leptos_router::SsrMode::InOrder
                 />
                 <Route
                     path=StaticSegment("integrations")

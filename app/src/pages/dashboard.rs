@@ -21,9 +21,9 @@ pub async fn load_dashboard() -> Result<Dashboard, ServerFnError> {
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    // Blocking (with the route's partially blocked rendering): the server writes the numbers into
-    // the page itself, so it reads without scripts.
-    let dashboard = Resource::new_blocking(|| (), |()| load_dashboard());
+    // The route renders in order: the server writes the numbers into the page itself, so it
+    // reads without scripts.
+    let dashboard = Resource::new(|| (), |()| load_dashboard());
     let refresh = move |_| dashboard.refetch();
     view! {
         <Layout
@@ -108,7 +108,7 @@ fn LastDay(stats: CallStats) -> impl IntoView {
             <p class="text-xs text-slate-500">"Every recorded call: API, console tests and drafts. Hours in UTC."</p>
             <dl class="mt-4 grid grid-cols-3 gap-4">
                 <Stat label="Calls" value=stats.calls.to_string() testid="calls-24h" />
-                <Stat label="Error rate" value=format!("{rate} ({} errors)", stats.errors) testid="error-rate-24h" />
+                <Stat label="Error rate" value=format!("{rate} ({})", count(stats.errors, "error")) testid="error-rate-24h" />
                 <Stat label="Spend" value=usd(stats.cost) testid="cost-24h" />
             </dl>
             <div
@@ -248,6 +248,15 @@ fn TopByCost(rows: Vec<CostRow>) -> impl IntoView {
     }
 }
 
+/// `1 error`, `2 errors`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Dollars with cents, or with enough digits to show a fraction of a cent.
 fn usd(amount: NanoUsd) -> String {
     let dollars = amount.as_usd();
@@ -267,5 +276,7 @@ mod tests {
         assert_eq!(usd(NanoUsd::ZERO), "$0.00");
         assert_eq!(usd(NanoUsd::from_usd(12.5)), "$12.50");
         assert_eq!(usd(NanoUsd::from_usd(0.000_123)), "$0.000123");
+        assert_eq!(count(1, "error"), "1 error");
+        assert_eq!(count(0, "error"), "0 errors");
     }
 }
