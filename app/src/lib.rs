@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                     path=StaticSegment("integrations")
                     view=pages::integrations::IntegrationsPage
                 />
+                <Route path=StaticSegment("invocations") view=pages::invocations::InvocationsPage />
                 <Route
                     path=(StaticSegment("integrations"), StaticSegment("new"))
                     view=pages::editor::EditorPage
@@ -68,6 +69,9 @@ pub fn App() -> impl IntoView {
                     path=(StaticSegment("integrations"), ParamSegment("id"), StaticSegment("versions"))
                     view=pages::versions::VersionsPage
                 />
+                <Route path=StaticSegment("settings") view=pages::settings::SettingsPage />
+                <Route path=StaticSegment("tokens") view=pages::tokens::TokensPage />
+                <Route path=StaticSegment("docs") view=pages::api_docs::ApiDocsPage />
             </Routes>
         </Router>
         <components::toast::ToastRegion />

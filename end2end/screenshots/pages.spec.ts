@@ -4,18 +4,25 @@ import { expect, test, type Page } from '@playwright/test';
 import * as path from 'node:path';
 import { applyIntegrations, cli } from '../cli';
 import { integration } from '../fixtures';
+import { FIRST_DAY, LAST_DAY, importRows } from '../invocations';
+import { InvocationsPage } from '../pages/invocations';
 import { DashboardPage } from '../pages/dashboard';
 import { DraftWithAi, EditorPage, SideBySide, TestPanel } from '../pages/editor';
 import { LoginPage, signIn } from '../pages/login';
+import { SettingsPage } from '../pages/settings';
+import { TokensPage } from '../pages/tokens';
 import { VersionsPage } from '../pages/versions';
 
 const OUT = path.join(__dirname, '..', '..', 'docs', 'screenshots');
 
 test.use({ viewport: { width: 1440, height: 900 } });
+// One walk through every page, each waiting for the network to settle before its picture.
+test.setTimeout(120_000);
 
-async function shoot(page: Page, name: string, fullPage = true) {
-  // Nothing may still be loading or animating in the picture.
-  await page.waitForLoadState('networkidle');
+async function shoot(page: Page, name: string, fullPage = true, settle = true) {
+  // Nothing may still be loading in the picture. The docs frame keeps a connection open, so its
+  // caller waits for what it shows instead.
+  if (settle) await page.waitForLoadState('networkidle');
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage });
 }
 
@@ -115,4 +122,36 @@ test('console pages', async ({ page }) => {
     await expect(dashboard.top('lead-summary')).toHaveText(['lead-summary', '2', '1', /^\$/], { timeout: 1000 });
   });
   await shoot(page, 'dashboard');
+
+  importRows();
+  const invocations = new InvocationsPage(page);
+  await invocations.open();
+  await invocations.filter({ from: FIRST_DAY, until: LAST_DAY });
+  await expect(invocations.chart).toBeVisible();
+  await shoot(page, 'invocations');
+  const [first] = await invocations.ids();
+  await invocations.view(first);
+  await shoot(page, 'invocation-detail', false);
+  await page.keyboard.press('Escape');
+
+  const settings = new SettingsPage(page);
+  await settings.open();
+  await shoot(page, 'settings');
+
+  const tokens = new TokensPage(page);
+  await tokens.open();
+  for (const [name, lifetime] of [['n8n production', 'Never'], ['reporting job', '90 days']]) {
+    await tokens.create.click();
+    await tokens.name.fill(name);
+    await tokens.expiration.selectOption({ label: lifetime });
+    await tokens.submit.click();
+    await expect(tokens.row(name)).toBeVisible();
+  }
+  await shoot(page, 'tokens', false);
+
+  await page.goto('/docs');
+  await expect(
+    page.frameLocator('iframe[title="AI Gateway API documentation"]').getByRole('link', { name: 'OpenAI-compatible', exact: true }),
+  ).toBeVisible({ timeout: 20_000 });
+  await shoot(page, 'api-docs', false, false);
 });

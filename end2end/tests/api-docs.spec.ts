@@ -1,6 +1,7 @@
 // The interactive API docs render from the gateway's own assets, with no network beyond localhost.
 import { expect, test } from '@playwright/test';
 import { ApiDocsPage } from '../pages/api-docs';
+import { signIn } from '../pages/login';
 
 test('the API docs render offline from the bundle this server serves', async ({ page }) => {
   const errors: string[] = [];
@@ -27,4 +28,13 @@ test('the OpenAPI document the page renders is served beside it', async ({ reque
   const document = await response.json();
   expect(document.openapi).toMatch(/^3\.1/);
   expect(Object.keys(document.paths)).toContain('/v1/chat/completions');
+});
+
+test('the console embeds the same docs from its sidebar', async ({ page }) => {
+  await signIn(page, '/integrations');
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'API docs' }).click();
+  await expect(page).toHaveURL(/\/docs$/);
+  const frame = page.frameLocator('iframe[title="AI Gateway API documentation"]');
+  await expect(frame.getByRole('link', { name: 'OpenAI-compatible', exact: true })).toBeVisible({ timeout: 20_000 });
+  await expect(frame.getByRole('link', { name: 'seed-02', exact: true })).toBeVisible();
 });

@@ -76,6 +76,20 @@ pub enum CatalogSource {
     Bundled,
 }
 
+/// How many models the snapshot holds, where they came from and when, for the settings page.
+pub fn state(snapshot: &CatalogSnapshot) -> gateway_types::CatalogState {
+    let (source, fetched) = match snapshot.source() {
+        CatalogSource::Live => ("OpenRouter", true),
+        CatalogSource::Database => ("the copy saved at the last fetch", true),
+        CatalogSource::Bundled => ("the list shipped with this release", false),
+    };
+    gateway_types::CatalogState {
+        models: snapshot.models().len(),
+        fetched_at: fetched.then(|| crate::versions::diff::display_time(snapshot.fetched_at_ms())),
+        source: source.to_owned(),
+    }
+}
+
 /// One immutable version of the catalog; replaced as a whole, never edited.
 #[derive(Debug, Clone)]
 pub struct CatalogSnapshot {

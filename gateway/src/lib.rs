@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod dashboard;
 mod error;
 pub mod integrations;
+pub mod invocations;
 pub mod invoke;
 pub mod limits;
 pub mod manifest;
@@ -55,6 +56,8 @@ pub struct GatewayConfig {
     pub openrouter_api_key: Option<String>,
     /// Answers come from the built-in simulator; the console says so.
     pub demo_mode: bool,
+    /// Where the interactive API docs are served, when the deployment serves them.
+    pub api_docs_path: Option<String>,
     /// Sent as `X-Title` / `HTTP-Referer` for attribution on OpenRouter.
     pub app_title: Option<String>,
     pub app_url: Option<String>,
@@ -78,6 +81,7 @@ impl GatewayConfig {
             openrouter_base_url: openrouter_base_url.into(),
             openrouter_api_key: None,
             demo_mode: false,
+            api_docs_path: None,
             app_title: Some("AI Gateway".to_owned()),
             app_url: None,
             request_timeout: Duration::from_secs(60),
@@ -197,6 +201,13 @@ impl Gateway {
             engine: self.inner.store.engine(),
             database_reachable: self.is_ready().await,
             demo_mode: self.inner.config.demo_mode,
+            // The docs answer only while the API does.
+            api_docs_path: self
+                .inner
+                .config
+                .api_docs_path
+                .clone()
+                .filter(|_| self.snapshot().settings.api_enabled),
         }
     }
 
@@ -361,9 +372,24 @@ impl Gateway {
         })
     }
 
+    /// Saves settings an admin changed; the next call on any node sees them.
     pub async fn save_settings(&self, settings: &Settings) -> Result<()> {
+        settings::check(settings).map_err(Error::Invalid)?;
         settings::save(self.store(), settings, now_ms()).await?;
         self.config_changed().await
+    }
+
+    /// The effective settings and the catalog's state, as the settings page shows them.
+    pub fn settings_page(&self) -> gateway_types::SettingsPage {
+        gateway_types::SettingsPage {
+            settings: self.snapshot().settings.clone(),
+            catalog: catalog::state(&self.catalog().current()),
+        }
+    }
+
+    /// Fetches the model catalog now rather than when it goes stale.
+    pub async fn refresh_catalog(&self) -> std::result::Result<(), catalog::CatalogError> {
+        self.catalog().refresh().await.map(drop)
     }
 
     /// Marks the configuration as changed for every node and reloads it here.
@@ -418,6 +444,44 @@ impl Gateway {
 
     pub async fn list_tokens(&self) -> Result<Vec<tokens::ApiToken>> {
         tokens::list(self.store()).await
+    }
+
+    /// The tokens still in force or expired (revoked ones are gone), newest first.
+    pub async fn token_rows(&self) -> Result<Vec<gateway_types::TokenRow>> {
+        let now = now_ms();
+        Ok(self
+            .list_tokens()
+            .await?
+            .iter()
+            .filter(|t| t.revoked_at_ms.is_none())
+            .map(|t| tokens::row(t, now))
+            .collect())
+    }
+
+    /// A token made from the console: it may invoke integrations and lives for one of the
+    /// offered lifetimes.
+    pub async fn create_console_token(
+        &self,
+        new: &gateway_types::NewToken,
+        admin: &str,
+    ) -> Result<gateway_types::TokenCreated> {
+        let now = now_ms();
+        let expires_at_ms = match tokens::console_expiry(new.lifetime_days, now) {
+            Ok(at) => at,
+            Err(errors) => return Ok(gateway_types::TokenCreated::Invalid(errors)),
+        };
+        let abilities = [tokens::INVOKE_ABILITY.to_owned()];
+        match self
+            .create_token(&new.name, &abilities, expires_at_ms, Some(admin))
+            .await
+        {
+            Ok((token, secret)) => Ok(gateway_types::TokenCreated::Created {
+                token: tokens::row(&token, now),
+                secret,
+            }),
+            Err(Error::Invalid(errors)) => Ok(gateway_types::TokenCreated::Invalid(errors)),
+            Err(other) => Err(other),
+        }
     }
 
     pub async fn revoke_token(&self, id: i64) -> Result<()> {

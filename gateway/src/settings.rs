@@ -1,8 +1,8 @@
 //! Runtime settings: deployment defaults from configuration, overridden by values admins save
 //! from the console. Stored one JSON value per key; read by the core from the snapshot.
 
-use gateway_types::NanoUsd;
-use serde::{Deserialize, Serialize};
+use gateway_types::FieldErrors;
+pub use gateway_types::Settings;
 use sqlx::Row;
 
 use crate::error::{Result, StoreContext};
@@ -11,33 +11,43 @@ use crate::store::Store;
 /// The key whose value changes on every configuration write, so other nodes know to reload.
 pub(crate) const CONFIG_EPOCH: &str = "config_epoch";
 
-/// Everything an admin can change at runtime, with its effective value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Settings {
-    /// The public API (and its docs) answer only while this is on.
-    pub api_enabled: bool,
-    pub prompt_builder_enabled: bool,
-    /// The helper model behind "Draft with AI".
-    pub prompt_builder_model: String,
-    /// Idle minutes before a conversation expires, for integrations that leave it blank.
-    pub conversation_ttl_minutes: u32,
-    /// For integrations that leave their rate limit blank; `None` means unlimited.
-    pub default_rate_limit_per_minute: Option<u32>,
-    /// For integrations that leave their daily cap blank; `None` means uncapped.
-    pub default_daily_cap: Option<NanoUsd>,
-}
+/// A year: threads idle longer than this are not conversations any more.
+const MAX_CONVERSATION_TTL_MINUTES: u32 = 525_600;
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            api_enabled: true,
-            prompt_builder_enabled: true,
-            prompt_builder_model: "anthropic/claude-haiku-4.5".to_owned(),
-            conversation_ttl_minutes: 2880,
-            default_rate_limit_per_minute: None,
-            default_daily_cap: None,
-        }
+/// What is wrong with settings an admin wants to save, keyed by field.
+pub fn check(settings: &Settings) -> std::result::Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let model = settings.prompt_builder_model.trim();
+    if model.is_empty() {
+        errors.add(
+            "prompt_builder_model",
+            "Choose the model that drafts prompts.",
+        );
+    } else if model != settings.prompt_builder_model {
+        errors.add(
+            "prompt_builder_model",
+            "A model id may not be padded with spaces.",
+        );
     }
+    if !(1..=MAX_CONVERSATION_TTL_MINUTES).contains(&settings.conversation_ttl_minutes) {
+        errors.add(
+            "conversation_ttl_minutes",
+            format!("Between 1 and {MAX_CONVERSATION_TTL_MINUTES} minutes (a year)."),
+        );
+    }
+    if settings.default_rate_limit_per_minute == Some(0) {
+        errors.add(
+            "default_rate_limit_per_minute",
+            "At least 1 call per minute; leave it empty for no limit.",
+        );
+    }
+    if settings
+        .default_daily_cap
+        .is_some_and(|cap| cap == gateway_types::NanoUsd::ZERO)
+    {
+        errors.add("default_daily_cap", "Above $0; leave it empty for no cap.");
+    }
+    errors.into_result(())
 }
 
 /// The defaults overlaid with every stored value; a stored value that no longer parses (say,
@@ -109,4 +119,32 @@ async fn upsert<'e>(
     .await
     .context("saving a setting")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_out_of_range_are_refused_by_field() {
+        assert_eq!(check(&Settings::default()), Ok(()));
+        let bad = Settings {
+            prompt_builder_model: " ".to_owned(),
+            conversation_ttl_minutes: 0,
+            default_rate_limit_per_minute: Some(0),
+            default_daily_cap: Some(gateway_types::NanoUsd::ZERO),
+            ..Settings::default()
+        };
+        let errors = check(&bad).unwrap_err();
+        let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "conversation_ttl_minutes",
+                "default_daily_cap",
+                "default_rate_limit_per_minute",
+                "prompt_builder_model"
+            ]
+        );
+    }
 }

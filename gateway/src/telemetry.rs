@@ -17,36 +17,22 @@ use crate::store::Store;
 /// Rows queued before callers start waiting.
 const QUEUE: usize = 8192;
 /// Rows per insert statement; well under both engines' bound-parameter limits.
-const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 /// How long the writer lets a batch fill before inserting it.
 const LINGER: Duration = Duration::from_millis(50);
-const MAX_ERROR_MESSAGE: usize = 4000;
+pub(crate) const MAX_ERROR_MESSAGE: usize = 4000;
 /// How long shutdown keeps retrying a database that does not answer.
 const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
 
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// The primary model answered.
-    Ok,
-    /// A fallback model answered.
-    Fallback,
-    Error,
-}
+/// How a call ended: the type the console filters by.
+pub use gateway_types::InvocationStatus as Status;
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Fallback => "fallback",
-            Self::Error => "error",
-        }
-    }
-}
-
-/// One invocation row, as the writer inserts it.
-#[derive(Debug, Clone)]
+/// One invocation row, as the writer inserts it. It also reads from an import document
+/// (`invocations::import`), where the id may be left out and the cost is named `cost_nanos`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InvocationRecord {
+    #[serde(default = "uuid::Uuid::now_v7")]
     pub id: uuid::Uuid,
     pub integration_id: Option<i64>,
     pub integration_slug: String,
@@ -55,12 +41,14 @@ pub struct InvocationRecord {
     pub caller_id: Option<String>,
     pub model_requested: Option<String>,
     pub model_used: Option<String>,
+    #[serde(default = "one_attempt")]
     pub attempts: u32,
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
     pub cached_tokens: Option<u64>,
     pub reasoning_tokens: Option<u64>,
     pub citation_count: Option<u64>,
+    #[serde(rename = "cost_nanos")]
     pub cost: Option<NanoUsd>,
     pub latency_ms: u64,
     pub status: Status,
@@ -69,11 +57,17 @@ pub struct InvocationRecord {
     pub generation_id: Option<String>,
     pub conversation_id: Option<String>,
     pub finish_reason: Option<String>,
+    #[serde(default)]
     pub streamed: bool,
     pub request_hash: Option<String>,
     pub created_at_ms: i64,
     /// Time spent waiting on OpenRouter (not stored; metrics derive the gateway's own share).
+    #[serde(skip)]
     pub upstream_ms: Option<u64>,
+}
+
+fn one_attempt() -> u32 {
+    1
 }
 
 impl InvocationRecord {
@@ -320,7 +314,9 @@ async fn insert_with_retries(
 /// The columns of one row, in bind order.
 const COLUMNS: usize = 25;
 
-async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
+/// Inserts the rows in one statement; a row whose id is already stored is skipped, so an import
+/// can be run again.
+pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
     // PostgreSQL takes only numbered placeholders. SQLite gets anonymous `?` ones: it looks up
     // each numbered one by scanning those before it, quadratic in a batch's 12,500 values.
     let numbered = store.engine() == Engine::Postgres;
@@ -346,6 +342,7 @@ async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
         }
         sql.push(')');
     }
+    sql.push_str(" on conflict (id) do nothing");
     let count = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     let mut query = sqlx::query(&sql);
     for r in batch {
@@ -383,7 +380,7 @@ async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
     Ok(())
 }
 
-fn truncate_chars(text: &mut String, max: usize) {
+pub(crate) fn truncate_chars(text: &mut String, max: usize) {
     if let Some((cut, _)) = text.char_indices().nth(max) {
         text.truncate(cut);
     }

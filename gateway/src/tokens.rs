@@ -53,6 +53,40 @@ impl ApiToken {
     }
 }
 
+/// The token as the console lists it.
+pub fn row(token: &ApiToken, now_ms: i64) -> gateway_types::TokenRow {
+    let display = crate::versions::diff::display_time;
+    gateway_types::TokenRow {
+        id: token.id,
+        name: token.name.clone(),
+        abilities: token.abilities.clone(),
+        created_by: token.created_by.clone(),
+        created_at: display(token.created_at_ms),
+        expires_at: token.expires_at_ms.map(display),
+        expired: token.is_expired(now_ms),
+        last_used_at: token.last_used_at_ms.map(display),
+    }
+}
+
+/// When a token made now for `lifetime_days` expires; only the lifetimes the console offers
+/// are accepted.
+pub fn console_expiry(
+    lifetime_days: Option<u32>,
+    now_ms: i64,
+) -> std::result::Result<Option<i64>, FieldErrors> {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    match lifetime_days {
+        None => Ok(None),
+        Some(days) if gateway_types::TOKEN_LIFETIMES_DAYS.contains(&days) => {
+            Ok(Some(now_ms + i64::from(days) * DAY_MS))
+        }
+        Some(_) => Err(FieldErrors::single(
+            "lifetime_days",
+            "Choose never, 7, 30, 90 or 365 days.",
+        )),
+    }
+}
+
 fn expired(expires_at_ms: Option<i64>, now_ms: i64) -> bool {
     expires_at_ms.is_some_and(|at| at <= now_ms)
 }

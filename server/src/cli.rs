@@ -50,6 +50,10 @@ pub enum Command {
     /// Export integrations as a JSON document, or apply one (integrations as code).
     #[command(subcommand)]
     Integrations(IntegrationsCommand),
+    /// Load invocation rows from a JSON document (history moved from another deployment, demo
+    /// data); rows whose id is already stored are skipped.
+    #[command(subcommand)]
+    Invocations(InvocationsCommand),
     /// Delete expired and closed conversations with their messages, then exit (`serve` also
     /// does this every ten minutes).
     PruneConversations,
@@ -97,6 +101,13 @@ pub enum IntegrationsCommand {
     Apply { file: PathBuf },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum InvocationsCommand {
+    /// Store the rows of `{"invocations": [{…}, …]}` (`-` reads stdin); nothing is written unless
+    /// every row is valid.
+    Import { file: PathBuf },
+}
+
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Config::load(self.config.as_deref())?;
@@ -139,6 +150,19 @@ impl Cli {
                 let outcome = run_integrations_command(&gateway, command).await;
                 gateway.close().await;
                 outcome
+            }
+            Command::Invocations(InvocationsCommand::Import { file }) => {
+                let document = serde_json::from_str(&read_document(&file)?)
+                    .context("reading the invocations document")?;
+                let gateway = open(&config).await?;
+                let imported = gateway.import_invocations(document).await;
+                gateway.close().await;
+                let count = imported.map_err(nothing_written)?;
+                writeln!(
+                    std::io::stdout(),
+                    "Imported {count} invocation row(s); rows already stored were skipped."
+                )?;
+                Ok(())
             }
             Command::PruneConversations => {
                 let gateway = open(&config).await?;

@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,6 +17,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use crate::config::Config;
+use crate::error::ApiError;
 
 pub(crate) const SESSION_COOKIE: &str = "ai_gateway_session";
 const LOGIN_PATH: &str = "/login";
@@ -158,6 +160,33 @@ pub(crate) async fn require_sign_in(
     }
     let wanted = request.uri().path_and_query().map_or("/", |p| p.as_str());
     Redirect::to(&format!("{LOGIN_PATH}?next={}", encode_component(wanted))).into_response()
+}
+
+/// The signed-in admin of a console request that is neither a page nor a server function (a
+/// download, an event stream): such requests answer 401 themselves rather than redirecting.
+pub(crate) struct SignedIn(
+    #[expect(dead_code, reason = "who asked, for handlers that record it")]
+    pub  gateway::types::Admin,
+);
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    Gateway: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let gateway = Gateway::from_ref(state);
+        let session = parts.extensions.get::<Session>().cloned();
+        let admin = match session {
+            Some(session) => gateway::accounts::signed_in(gateway.store(), &session).await?,
+            None => None,
+        };
+        admin
+            .map(Self)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, app::auth::SIGN_IN_REQUIRED))
+    }
 }
 
 /// Percent-encodes everything but unreserved characters and `/`, enough for a query value.

@@ -164,6 +164,10 @@ pub(crate) fn gateway_config(config: &Config, demo: Option<&RunningSimulator>) -
         }
     };
     gateway.app_url = config.public_url.clone();
+    gateway.api_docs_path = config
+        .docs
+        .enabled
+        .then(|| format!("{}/docs", config.api_prefix));
     gateway
 }
 

@@ -6,7 +6,9 @@ mod console;
 mod dashboard;
 mod errors;
 mod integration;
+mod invocations;
 mod prompt;
+mod settings;
 mod versions;
 
 pub use catalog::{CachingMode, ModelInfo, ModelPricing};
@@ -16,7 +18,16 @@ pub use console::{
 pub use dashboard::{CallStats, CostRow, Dashboard, HourBucket, IntegrationSpend};
 pub use errors::FieldErrors;
 pub use integration::*;
+pub use invocations::{
+    BucketSize, CALLER_TYPES, ChartBucket, InvocationChart, InvocationDetail, InvocationPage,
+    InvocationQuery, InvocationRow, InvocationSort, InvocationStatus, InvocationTotals,
+    SortDirection, group_digits,
+};
 pub use prompt::{DraftResult, PromptDraft, PromptVariable, VariableType};
+pub use settings::{
+    CatalogState, NewToken, Settings, SettingsPage, SettingsSaved, TOKEN_LIFETIMES_DAYS,
+    TokenCreated, TokenRow,
+};
 pub use versions::{
     DiffLine, Hunk, LineChange, Setting, SettingChange, VersionDiff, VersionHistory, VersionView,
 };
@@ -77,6 +88,9 @@ pub struct SystemStatus {
     pub database_reachable: bool,
     /// True when no OpenRouter key is configured and answers come from the built-in simulator.
     pub demo_mode: bool,
+    /// Where the interactive API docs are, while the API and its docs are on.
+    #[serde(default)]
+    pub api_docs_path: Option<String>,
 }
 
 #[cfg(test)]

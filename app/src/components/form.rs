@@ -1,6 +1,6 @@
 //! Form inputs bound to signals, each with its label and the server's messages for its field.
 
-use gateway_types::FieldErrors;
+use gateway_types::{FieldErrors, NanoUsd};
 use leptos::prelude::*;
 
 /// The messages for `field` (and nothing when there are none).
@@ -80,6 +80,48 @@ pub fn OptionalNumberField(
 }
 
 /// A checkbox with its label to the right.
+/// An optional amount in US dollars, kept in nano-dollars; text that is not an amount is flagged,
+/// never dropped. Read when the input is left, so that half-typed amounts ("5.") are not
+/// reformatted under the caret.
+#[component]
+pub fn UsdField(
+    #[prop(into)] label: String,
+    #[prop(into)] value: Signal<Option<NanoUsd>>,
+    on_change: impl Fn(Option<NanoUsd>) + 'static,
+    errors: RwSignal<FieldErrors>,
+    #[prop(into)] field: String,
+    #[prop(optional, into)] help: Option<String>,
+) -> impl IntoView {
+    let shown = field.clone();
+    view! {
+        <label class="block text-sm">
+            <span class="font-medium text-slate-700">{label.clone()}</span>
+            <input
+                type="text"
+                inputmode="decimal"
+                aria-label=label
+                class="mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm"
+                prop:value=move || value.get().map(|c| c.as_usd().to_string()).unwrap_or_default()
+                on:change=move |ev| {
+                    let text = event_target_value(&ev);
+                    let text = text.trim().trim_start_matches('$');
+                    let amount = text.parse::<f64>().ok().filter(|usd| usd.is_finite() && *usd >= 0.0);
+                    errors.update(|e| {
+                        e.0.remove(&field);
+                    });
+                    match amount {
+                        _ if text.is_empty() => on_change(None),
+                        Some(usd) => on_change(Some(NanoUsd::from_usd(usd))),
+                        None => errors.update(|e| e.add(field.clone(), "Enter an amount in dollars, such as 5 or 2.50.")),
+                    }
+                }
+            />
+            {help.map(|h| view! { <span class="mt-1 block text-xs text-slate-500">{h}</span> })}
+            <FieldError errors field=shown />
+        </label>
+    }
+}
+
 #[component]
 pub fn CheckField(
     #[prop(into)] label: String,

@@ -4,16 +4,18 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-/// The sidebar's destinations, in order, and whether their page exists yet (the others are
-/// listed so the console's shape is visible, but cannot be followed).
-const NAVIGATION: [(&str, &str, bool); 6] = [
-    ("/", "Overview", true),
-    ("/integrations", "Integrations", true),
-    ("/invocations", "Invocations", false),
-    ("/settings", "Settings", false),
-    ("/tokens", "API tokens", false),
-    ("/docs", "API docs", false),
+/// The sidebar's destinations, in order.
+const NAVIGATION: [(&str, &str); 6] = [
+    ("/", "Overview"),
+    ("/integrations", "Integrations"),
+    ("/invocations", "Invocations"),
+    ("/settings", "Settings"),
+    ("/tokens", "API tokens"),
+    (DOCS_HREF, "API docs"),
 ];
+
+/// Listed only while the deployment serves its API docs and the API is on.
+const DOCS_HREF: &str = "/docs";
 
 #[component]
 pub fn Layout(
@@ -31,7 +33,9 @@ pub fn Layout(
     Effect::new(move |_| hydrated.set(true));
     view! {
         <div class="flex min-h-screen" data-hydrated=move || hydrated.get().to_string()>
-            <Sidebar />
+            <Sidebar docs_served=Signal::derive(move || {
+                status.get().and_then(Result::ok).is_some_and(|s| s.api_docs_path.is_some())
+            }) />
             <div class="flex min-w-0 flex-1 flex-col">
                 <Suspense fallback=|| ()>
                     {move || {
@@ -63,7 +67,7 @@ pub fn Layout(
 }
 
 #[component]
-fn Sidebar() -> impl IntoView {
+fn Sidebar(docs_served: Signal<bool>) -> impl IntoView {
     let location = use_location();
     let is_current = move |href: &str| {
         let path = location.pathname.get();
@@ -79,22 +83,8 @@ fn Sidebar() -> impl IntoView {
             <ul class="flex flex-col gap-1 px-3">
                 {NAVIGATION
                     .into_iter()
-                    .map(|(href, label, ready)| {
-                        if !ready {
-                            return view! {
-                                <li>
-                                    <span
-                                        class="flex items-center justify-between rounded-md px-3 py-2 text-sm text-slate-500"
-                                        aria-disabled="true"
-                                    >
-                                        {label}
-                                        <span class="text-xs">"soon"</span>
-                                    </span>
-                                </li>
-                            }
-                                .into_any();
-                        }
-                        view! {
+                    .map(|(href, label)| {
+                        let item = move || view! {
                             <li>
                                 <a
                                     href=href
@@ -110,8 +100,15 @@ fn Sidebar() -> impl IntoView {
                                     {label}
                                 </a>
                             </li>
+                        };
+                        if href == DOCS_HREF {
+                            // Read inside Suspense, so hydration waits for the answer.
+                            return view! {
+                                <Suspense fallback=|| ()>{move || docs_served.get().then(item)}</Suspense>
+                            }
+                                .into_any();
                         }
-                            .into_any()
+                        item().into_any()
                     })
                     .collect_view()}
             </ul>

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use gateway_types::{
-    CachingMode, EditorData, FieldErrors, IntegrationFields, ModelChoice, NanoUsd, SaveResult,
-    ServerTools, VersionDraft, Visibility, WebFetchTool, WebSearchTool,
+    CachingMode, EditorData, FieldErrors, IntegrationFields, ModelChoice, SaveResult, ServerTools,
+    VersionDraft, Visibility, WebFetchTool, WebSearchTool,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::components::draft_with_ai::DraftWithAi;
 use crate::components::form::{
-    CheckField, FieldError, OptionalNumberField, Section, TextField, value_text,
+    CheckField, FieldError, OptionalNumberField, Section, TextField, UsdField, value_text,
 };
 use crate::components::layout::Layout;
 use crate::components::model_picker::ModelPicker;
@@ -313,7 +313,14 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
                             errors
                             field="rate_limit_per_minute"
                         />
-                        <UsdField fields errors />
+                        <UsdField
+                            label="Daily spend cap (USD)"
+                            value=Signal::derive(move || fields.with(|f| f.daily_cap))
+                            on_change=move |cap| fields.update(|f| f.daily_cap = cap)
+                            errors
+                            field="daily_cap"
+                            help="Calls are refused once today's spend reaches it. Empty uses the default."
+                        />
                     </Section>
                     <Section title="Visibility and status">
                         <label class="block text-sm">
@@ -612,30 +619,6 @@ fn domains(text: &str) -> Vec<String> {
         .filter(|d| !d.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// The daily cap, typed in dollars and kept in nano-dollars. Read when the input is left, so that
-/// half-typed amounts ("5.") are not reformatted under the caret.
-#[component]
-fn UsdField(fields: RwSignal<IntegrationFields>, errors: RwSignal<FieldErrors>) -> impl IntoView {
-    view! {
-        <label class="block text-sm">
-            <span class="font-medium text-slate-700">"Daily spend cap (USD)"</span>
-            <input
-                type="text"
-                inputmode="decimal"
-                class="mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm"
-                prop:value=move || fields.with(|f| f.daily_cap.map(|c| format!("{}", c.as_usd())).unwrap_or_default())
-                on:change=move |ev| {
-                    let text = event_target_value(&ev);
-                    let cap = text.trim().trim_start_matches('$').parse::<f64>().ok().map(NanoUsd::from_usd);
-                    fields.update(|f| f.daily_cap = cap);
-                }
-            />
-            <span class="mt-1 block text-xs text-slate-500">"Calls are refused once today's spend reaches it. Empty uses the default."</span>
-            <FieldError errors field="daily_cap" />
-        </label>
-    }
 }
 
 /// Errors for fields the form has no input for, so that none goes unseen.

@@ -7,7 +7,10 @@ use gateway_types::{IntegrationQuery, IntegrationRow, Page, Visibility};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::components::confirm::Confirm;
+use crate::components::filters::{Filter, SearchBox, choices};
 use crate::components::layout::Layout;
+use crate::components::pager::Pager;
 use crate::components::toast::Toasts;
 
 /// One page of the list, from the in-memory configuration (no database read).
@@ -116,22 +119,11 @@ pub fn IntegrationsPage() -> impl IntoView {
             }.into_any())
         >
             <div class="flex flex-wrap items-end gap-3">
-                <label class="flex flex-col text-sm">
-                    <span class="mb-1 text-slate-600">"Search"</span>
-                    <input
-                        type="search"
-                        placeholder="Slug or name"
-                        class="w-64 rounded-md border border-slate-300 px-3 py-1.5"
-                        prop:value=move || search.get()
-                        on:input=move |ev| {
-                            search.set(event_target_value(&ev));
-                            reset_page();
-                        }
-                    />
-                </label>
+                <SearchBox placeholder="Slug or name" value=search on_input=reset_page />
                 <Filter
                     label="Active"
-                    options=&[("", "All"), ("yes", "Active"), ("no", "Inactive")]
+                    options=choices(&[("yes", "Active"), ("no", "Inactive")])
+                    value=Signal::derive(move || active.get().map(|on| if on { "yes" } else { "no" }.to_owned()))
                     on_change=move |value: String| {
                         active.set(match value.as_str() {
                             "yes" => Some(true),
@@ -143,7 +135,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                 />
                 <Filter
                     label="Visibility"
-                    options=&[("", "All"), ("internal", "Internal"), ("public", "Public"), ("both", "Both")]
+                    options=choices(&[("internal", "Internal"), ("public", "Public"), ("both", "Both")])
+                    value=Signal::derive(move || visibility.get().map(|v| v.as_str().to_owned()))
                     on_change=move |value: String| {
                         visibility.set(Visibility::parse(&value));
                         reset_page();
@@ -160,34 +153,22 @@ pub fn IntegrationsPage() -> impl IntoView {
             </div>
 
             <Show when=move || confirming.get()>
-                <div
-                    role="alertdialog"
-                    aria-labelledby="confirm-delete-title"
-                    class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 text-sm"
-                >
-                    <p id="confirm-delete-title" class="font-medium text-red-900">
-                        {move || format!(
+                <div class="mt-4">
+                    <Confirm
+                        id="confirm-delete-title"
+                        question=Signal::derive(move || format!(
                             "Delete {} integration(s)? API calls to them stop at once; their versions and telemetry are kept.",
                             selected.get().len()
-                        )}
-                    </p>
-                    <div class="mt-3 flex gap-2">
-                        <button
-                            class="rounded-md bg-red-600 px-3 py-1.5 font-medium text-white hover:bg-red-500 disabled:opacity-50"
-                            disabled=move || delete.pending().get()
-                            on:click=move |_| {
-                                delete.dispatch(selected.get().into_iter().collect());
-                            }
-                        >
-                            {move || if delete.pending().get() { "Deleting…" } else { "Delete" }}
-                        </button>
-                        <button
-                            class="rounded-md border border-slate-300 bg-white px-3 py-1.5"
-                            on:click=move |_| confirming.set(false)
-                        >
-                            "Cancel"
-                        </button>
-                    </div>
+                        ))
+                        action="Delete".to_owned()
+                        busy_label="Deleting…"
+                        busy=delete.pending()
+                        destructive=true
+                        on_confirm=move || {
+                            delete.dispatch(selected.get().into_iter().collect());
+                        }
+                        on_cancel=move || confirming.set(false)
+                    />
                 </div>
             </Show>
 
@@ -208,30 +189,6 @@ pub fn IntegrationsPage() -> impl IntoView {
                 })}
             </Transition>
         </Layout>
-    }
-}
-
-/// A labelled select whose `""` option means "no filter"; its accessible name is "<label> filter".
-#[component]
-fn Filter(
-    label: &'static str,
-    options: &'static [(&'static str, &'static str)],
-    on_change: impl Fn(String) + 'static,
-) -> impl IntoView {
-    view! {
-        <label class="flex flex-col text-sm">
-            <span class="mb-1 text-slate-600">{label}</span>
-            <select
-                class="rounded-md border border-slate-300 px-3 py-1.5"
-                aria-label=format!("{label} filter")
-                on:change=move |ev| on_change(event_target_value(&ev))
-            >
-                {options
-                    .iter()
-                    .map(|(value, text)| view! { <option value=*value>{*text}</option> })
-                    .collect_view()}
-            </select>
-        </label>
     }
 }
 
@@ -353,29 +310,5 @@ fn Row(
                 </div>
             </td>
         </tr>
-    }
-}
-
-#[component]
-fn Pager(page: RwSignal<u32>, page_count: u32) -> impl IntoView {
-    let at_end = move || page.get() >= page_count;
-    let next = move |_| page.update(|p| *p = (*p + 1).min(page_count));
-    view! {
-        <nav class="mt-3 flex gap-2" aria-label="Pages">
-            <button
-                class="rounded-md border border-slate-300 bg-white px-3 py-1 text-sm disabled:opacity-40"
-                disabled=move || page.get() <= 1
-                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
-            >
-                "Previous"
-            </button>
-            <button
-                class="rounded-md border border-slate-300 bg-white px-3 py-1 text-sm disabled:opacity-40"
-                disabled=at_end
-                on:click=next
-            >
-                "Next"
-            </button>
-        </nav>
     }
 }

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::confirm::Confirm;
 use crate::components::layout::Layout;
 use crate::components::toast::Toasts;
 
@@ -111,40 +112,23 @@ pub fn VersionsPage() -> impl IntoView {
             }.into_any())
         >
             {move || confirming.get().map(|pick| view! {
-                <div
-                    role="alertdialog"
-                    aria-labelledby="confirm-activate-title"
-                    class="mb-4 rounded-md border border-amber-200 bg-amber-50 p-4 text-sm"
-                >
-                    <p id="confirm-activate-title" class="font-medium text-amber-900">
-                        {format!(
+                <div class="mb-4">
+                    <Confirm
+                        id="confirm-activate-title"
+                        question=format!(
                             "Activate v{}? API calls use it from the next request; no version is deleted.",
                             pick.number
-                        )}
-                    </p>
-                    <div class="mt-3 flex gap-2">
-                        <button
-                            class="rounded-md bg-indigo-600 px-3 py-1.5 font-medium text-white hover:bg-indigo-500 disabled:opacity-50"
-                            disabled=move || activate.pending().get()
-                            on:click=move |_| {
-                                if let Some(integration) = integration_id.get_untracked() {
-                                    activate.dispatch((integration, pick));
-                                }
+                        )
+                        action=format!("Activate v{}", pick.number)
+                        busy_label="Activating…"
+                        busy=activate.pending()
+                        on_confirm=move || {
+                            if let Some(integration) = integration_id.get_untracked() {
+                                activate.dispatch((integration, pick));
                             }
-                        >
-                            {move || if activate.pending().get() {
-                                "Activating…".to_owned()
-                            } else {
-                                format!("Activate v{}", pick.number)
-                            }}
-                        </button>
-                        <button
-                            class="rounded-md border border-slate-300 bg-white px-3 py-1.5"
-                            on:click=move |_| confirming.set(None)
-                        >
-                            "Cancel"
-                        </button>
-                    </div>
+                        }
+                        on_cancel=move || confirming.set(None)
+                    />
                 </div>
             })}
 

@@ -5,6 +5,7 @@
 #![cfg(test)]
 
 mod accounts;
+mod admin;
 mod builder;
 mod conversations;
 mod dashboard;

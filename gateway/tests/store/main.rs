@@ -4,4 +4,6 @@
 #![cfg(test)]
 
 mod helpers;
+mod invocations;
+mod invocations_timing;
 mod settings;

@@ -3,6 +3,7 @@
 mod api;
 mod docs;
 mod health;
+mod invocations;
 mod openai;
 mod test_run;
 
@@ -80,11 +81,12 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
             console::Guard::new(gateway.clone()),
             console::require_sign_in,
         ))
-        // After the page guard, which would redirect it: the test run answers 401 itself.
+        // After the page guard, which would redirect them: these answer 401 themselves.
         .route(
             app::api::TEST_RUN_PATH,
             post(test_run::test_run).layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
+        .route(app::api::INVOCATIONS_CSV_PATH, get(invocations::export_csv))
         .layer(axum::middleware::from_fn_with_state(
             console::TrustedOrigins::new(config),
             console::reject_cross_origin,

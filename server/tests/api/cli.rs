@@ -175,3 +175,44 @@ async fn create_admin_reads_the_password_from_stdin_and_refuses_a_taken_email() 
     assert_eq!(admins, 1);
     database.destroy().await;
 }
+
+#[tokio::test]
+async fn importing_invocations_stores_each_row_once_and_refuses_a_bad_document_whole() {
+    let database = TestDatabase::sqlite();
+    let row = |id: &str, slug: &str| {
+        serde_json::json!({
+            "id": id, "integration_slug": slug, "caller_type": "api", "status": "ok",
+            "latency_ms": 12, "cost_nanos": 5, "created_at_ms": 1_772_409_600_000_i64,
+        })
+    };
+    let document = serde_json::json!({ "invocations": [
+        row("01900000-0000-7000-8000-000000000001", "a"),
+        row("01900000-0000-7000-8000-000000000002", "b"),
+    ]})
+    .to_string();
+    for _ in 0..2 {
+        let output = ai_gateway(&database, &["invocations", "import", "-"], &document);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(text(&output.stdout).contains("Imported 2 invocation row(s)"));
+    }
+    let bad = serde_json::json!({ "invocations": [
+        row("01900000-0000-7000-8000-000000000003", "c"),
+        row("01900000-0000-7000-8000-000000000004", " "),
+    ]})
+    .to_string();
+    let refused = ai_gateway(&database, &["invocations", "import", "-"], &bad);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("invocations[1].integration_slug"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let store = gateway::Store::connect(database.url()).await.unwrap();
+    let csv = gateway::invocations::export_csv(&store, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    store.close().await;
+    database.destroy().await;
+}

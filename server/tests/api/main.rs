@@ -10,6 +10,7 @@ mod console;
 mod draft;
 mod health;
 mod helpers;
+mod invocations;
 mod invoke;
 mod openai;
 mod openapi;
