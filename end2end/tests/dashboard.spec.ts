@@ -1,7 +1,7 @@
 // The overview at / is rendered on the server, then hydrated; it shows the calls made through the
-// public API: today's spend against the cap, the last day's calls and errors, the week's ranking.
-import { expect, test, type APIRequestContext } from '@playwright/test';
-import { applyIntegrations, cli } from '../cli';
+// console: today's spend against the cap, the last day's calls and errors, the week's ranking.
+import { expect, test, type Page } from '@playwright/test';
+import { applyIntegrations } from '../cli';
 import { integration } from '../fixtures';
 import { DashboardPage } from '../pages/dashboard';
 import { signIn } from '../pages/login';
@@ -40,44 +40,50 @@ test('the stylesheet is served and styles the page', async ({ page }) => {
   await expect(dashboard.refresh).toHaveCSS('border-top-width', '1px');
 });
 
-/** Calls `slug` over the public API with a token made by the CLI, as a client would. */
-async function call(request: APIRequestContext, token: string, slug: string, args: object) {
-  return request.post(`/api/ai/${slug}/chat`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { args },
+/** Runs the integration's active version from the console's test panel endpoint, as the
+ * signed-in admin (the tokens test expects to create the first API token itself). */
+async function testRun(page: Page, integrationId: number, args: object) {
+  const response = await page.request.post('/console/test-run', {
+    headers: { origin: new URL(page.url()).origin },
+    data: { integration_id: integrationId, args },
   });
+  return response.text();
 }
 
-test('the calls made through the API show up, with spend against the cap', async ({ page, request }) => {
+test('the calls made to an integration show up, with spend against its cap', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  // seed-12 (public, active, deleted by a later test) gets a cap; adding an integration instead
-  // would push seeded rows off the list's first page that other tests expect them on.
+  // seed-12 (active, deleted by a later test) gets a cap; adding an integration instead would
+  // push seeded rows off the list's first page that other tests expect them on.
   applyIntegrations([{ ...integration(12), daily_cap: 1_000_000_000 }]);
-  const token = cli('token', 'create', '--name', 'e2e-dashboard').trim().split('\n').pop() ?? '';
-  // The running server learns of the new token (and cap) on its own, within a second.
-  await expect.poll(async () => (await call(request, token, 'seed-12', { question: 'One?' })).status()).toBe(200);
-  for (const question of ['Two?', 'Three?']) {
-    expect((await call(request, token, 'seed-12', { question })).status()).toBe(200);
-  }
-  expect((await call(request, token, 'seed-12', {})).status()).toBe(422);
 
   const dashboard = new DashboardPage(page);
   await dashboard.open();
   await dashboard.waitForHydration();
+  // The running server picks the new cap up on its own, within a second.
+  await dashboard.refreshUntil(async () => {
+    await expect(dashboard.spend('seed-12')).toHaveText(/ of \$1$/, { timeout: 1000 });
+  });
+  const href = (await dashboard.spend('seed-12').getByRole('link').getAttribute('href')) ?? '';
+  const id = Number(href.split('/').pop());
+  for (const question of ['One?', 'Two?', 'Three?']) {
+    expect(await testRun(page, id, { question })).toContain('event: done');
+  }
+  expect(await testRun(page, id, {})).toContain('question');
+
   const ranked = (calls: string) => async () =>
     expect(dashboard.top('seed-12')).toHaveText(['seed-12', calls, '1', /^\$/], { timeout: 1000 });
   await dashboard.refreshUntil(async () => {
-    await expect(dashboard.spend('seed-12')).toContainText('of $1.00', { timeout: 1000 });
     await ranked('4')();
+    await expect(dashboard.spend('seed-12')).not.toContainText('$0 of', { timeout: 1000 });
   });
   await expect(dashboard.spend('seed-12').getByRole('progressbar')).toBeVisible();
   expect(Number(await dashboard.calls.textContent())).toBeGreaterThanOrEqual(4);
   await expect(dashboard.errorRate).toContainText('%');
 
   // One more call, and Refresh shows it without reloading the page.
-  expect((await call(request, token, 'seed-12', { question: 'Four?' })).status()).toBe(200);
+  expect(await testRun(page, id, { question: 'Four?' })).toContain('event: done');
   await dashboard.refreshUntil(ranked('5'));
-  await expect(dashboard.top('seed-12').first().getByRole('link')).toHaveAttribute('href', /\/integrations\/\d+$/);
+  await expect(dashboard.top('seed-12').first().getByRole('link')).toHaveAttribute('href', href);
   expect(errors).toEqual([]);
 });

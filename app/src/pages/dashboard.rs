@@ -2,7 +2,7 @@
 //! calls and error rate by hour, the week's most expensive integrations, and the deployment's
 //! status. The numbers come from `gateway::dashboard`.
 
-use gateway_types::{CallStats, CostRow, Dashboard, IntegrationSpend, NanoUsd, SystemStatus};
+use gateway_types::{CallStats, CostRow, Dashboard, IntegrationSpend, SystemStatus};
 use leptos::prelude::*;
 
 use crate::components::layout::Layout;
@@ -12,8 +12,10 @@ const HOUR_MS: i64 = 3_600_000;
 /// Everything the landing page shows, as of now.
 #[server]
 pub async fn load_dashboard() -> Result<Dashboard, ServerFnError> {
-    crate::auth::require_admin().await?;
+    // Taken before the first await: during server rendering the component that asked may be
+    // rebuilt (and its owner, holding the context, disposed) while this call waits.
     let gateway = expect_context::<gateway::Gateway>();
+    crate::auth::require_admin().await?;
     gateway::dashboard::overview(&gateway)
         .await
         .map_err(crate::api::console_error)
@@ -109,7 +111,7 @@ fn LastDay(stats: CallStats) -> impl IntoView {
             <dl class="mt-4 grid grid-cols-3 gap-4">
                 <Stat label="Calls" value=stats.calls.to_string() testid="calls-24h" />
                 <Stat label="Error rate" value=format!("{rate} ({})", count(stats.errors, "error")) testid="error-rate-24h" />
-                <Stat label="Spend" value=usd(stats.cost) testid="cost-24h" />
+                <Stat label="Spend" value=stats.cost.cost_text() testid="cost-24h" />
             </dl>
             <div
                 class="mt-5 flex h-24 items-end gap-1"
@@ -172,8 +174,8 @@ fn SpendToday(rows: Vec<IntegrationSpend>, idle_uncapped: u64) -> impl IntoView 
 fn SpendRow(row: IntegrationSpend) -> impl IntoView {
     let used = row.used();
     let cap = match (row.cap, row.cap_is_default) {
-        (Some(cap), false) => format!("of {}", usd(cap)),
-        (Some(cap), true) => format!("of {} (default)", usd(cap)),
+        (Some(cap), false) => format!("of {}", cap.cost_text()),
+        (Some(cap), true) => format!("of {} (default)", cap.cost_text()),
         (None, _) => "no cap".to_owned(),
     };
     let percent = used.map(|u| (u * 100.0).clamp(0.0, 100.0));
@@ -186,7 +188,7 @@ fn SpendRow(row: IntegrationSpend) -> impl IntoView {
         <li data-testid=format!("spend-{}", row.slug)>
             <div class="flex items-baseline justify-between gap-3 text-sm">
                 <a class="font-medium text-indigo-700 hover:underline" href=format!("/integrations/{}", row.id)>{row.slug.clone()}</a>
-                <span class="text-slate-700">{format!("{} {cap}", usd(row.spent))}</span>
+                <span class="text-slate-700">{format!("{} {cap}", row.spent.cost_text())}</span>
             </div>
             {percent.map(|percent| view! {
                 <div
@@ -238,7 +240,7 @@ fn TopByCost(rows: Vec<CostRow>) -> impl IntoView {
                                 </td>
                                 <td class="py-1.5 text-right">{row.calls}</td>
                                 <td class="py-1.5 text-right">{row.errors}</td>
-                                <td class="py-1.5 text-right">{usd(row.cost)}</td>
+                                <td class="py-1.5 text-right">{row.cost.cost_text()}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -257,25 +259,12 @@ fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// Dollars with cents, or with enough digits to show a fraction of a cent.
-fn usd(amount: NanoUsd) -> String {
-    let dollars = amount.as_usd();
-    if amount == NanoUsd::ZERO || dollars >= 1.0 {
-        format!("${dollars:.2}")
-    } else {
-        format!("${dollars:.6}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn amounts_show_cents_or_the_fraction_of_a_cent() {
-        assert_eq!(usd(NanoUsd::ZERO), "$0.00");
-        assert_eq!(usd(NanoUsd::from_usd(12.5)), "$12.50");
-        assert_eq!(usd(NanoUsd::from_usd(0.000_123)), "$0.000123");
+    fn counts_agree_with_their_noun() {
         assert_eq!(count(1, "error"), "1 error");
         assert_eq!(count(0, "error"), "0 errors");
     }
