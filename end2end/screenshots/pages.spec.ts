@@ -43,14 +43,6 @@ test('console pages', async ({ page }) => {
   await new EditorPage(page).openFor('seed-02');
   await shoot(page, 'editor');
 
-  const draft = new DraftWithAi(page);
-  await draft.brief.fill('Answer questions about our refund policy for a given order');
-  await draft.ask.click();
-  await expect(page.getByLabel('Variable 2 name')).toHaveValue('input');
-  await page.getByRole('heading', { name: 'Draft with AI' }).evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
-  await shoot(page, 'draft-with-ai', false);
-  await page.reload();
-  await new EditorPage(page).waitForHydration();
 
   const panel = new TestPanel(page);
   await panel.argument('question').fill('What does an AI gateway do?');
@@ -68,6 +60,13 @@ test('console pages', async ({ page }) => {
   await expect(sideBySide.root.getByTestId('test-summary')).toHaveCount(3);
   await sideBySide.root.scrollIntoViewIfNeeded();
   await shoot(page, 'side-by-side', false);
+
+  const draft = new DraftWithAi(page);
+  await draft.brief.fill('Answer questions about our refund policy for a given order');
+  await draft.ask.click();
+  await expect(page.getByLabel('Variable 2 name')).toHaveValue('input');
+  await page.getByRole('heading', { name: 'Draft with AI' }).evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+  await shoot(page, 'draft-with-ai', false);
 
   const seeded = integration(5);
   applyIntegrations([
@@ -103,7 +102,7 @@ test('console pages', async ({ page }) => {
     },
     { ...integration(4), slug: 'lead-summary', name: 'Lead summary', visibility: 'public', daily_cap: null },
   ]);
-  const token = cli('token', 'create', '--name', 'screenshots').trim().split('\n').pop() ?? '';
+  const token = cli('token', 'create', '--name', 'helpdesk widget').trim().split('\n').pop() ?? '';
   await expect
     .poll(async () => JSON.stringify(await (await page.request.get('/api/ai/openapi.json')).json()))
     .toContain('/api/ai/lead-summary/chat');
