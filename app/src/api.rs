@@ -63,3 +63,6 @@ pub fn console_error(error: gateway::Error) -> ServerFnError {
         other => ServerFnError::new(other.to_string()),
     }
 }
+
+// Server functions of components, named here so that the server's tests can address them.
+pub use crate::components::draft_with_ai::{DraftHelper, DraftPrompt};

@@ -47,7 +47,11 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 // Signed-out page loads never reach these: the server redirects them to /login.
                 <Route path=StaticSegment("login") view=auth::LoginPage />
-                <Route path=StaticSegment("") view=pages::home::HomePage />
+                <Route
+                    path=StaticSegment("")
+                    view=pages::dashboard::DashboardPage
+                    ssr=leptos_router::SsrMode::InOrder
+                />
                 <Route
                     path=StaticSegment("integrations")
                     view=pages::integrations::IntegrationsPage

@@ -41,6 +41,15 @@ export class EditorPage {
     await expect(this.page.locator('[data-hydrated="true"]')).toBeVisible();
   }
 
+  /** Opens the integration `slug` from the integrations list, as an admin would. */
+  async openFor(slug: string) {
+    await this.page.goto('/integrations');
+    await this.waitForHydration();
+    await this.page.getByRole('searchbox').fill(slug);
+    await this.page.getByTestId(`row-${slug}`).getByRole('link', { name: 'Edit' }).click();
+    await this.waitForHydration();
+  }
+
   /** Searches the catalog and picks the model with exactly this id. */
   async pickModel(id: string) {
     await this.modelSearch.fill(id);
@@ -136,5 +145,22 @@ export class SideBySide {
 
   promote(label: string): Locator {
     return this.column(label).getByRole('button', { name: `Promote ${label}` });
+  }
+}
+
+/** Draft with AI at the top of the editor: a description in, a prompt and variables out. */
+export class DraftWithAi {
+  readonly root: Locator;
+  readonly brief: Locator;
+  readonly ask: Locator;
+  readonly progress: Locator;
+  readonly error: Locator;
+
+  constructor(page: Page) {
+    this.root = page.getByTestId('draft-with-ai');
+    this.brief = page.getByLabel('Describe what this integration should do');
+    this.ask = this.root.getByRole('button', { name: /Draft with AI|Drafting/ });
+    this.progress = page.getByTestId('draft-progress');
+    this.error = page.getByTestId('draft-error');
   }
 }

@@ -2,11 +2,12 @@
 // docs/screenshots/ for the README. Not part of `make test`; the console tests cover behaviour.
 import { expect, test, type Page } from '@playwright/test';
 import * as path from 'node:path';
-import { applyIntegrations } from '../cli';
+import { applyIntegrations, cli } from '../cli';
 import { integration } from '../fixtures';
 import { FIRST_DAY, LAST_DAY, importRows } from '../invocations';
 import { InvocationsPage } from '../pages/invocations';
-import { EditorPage, SideBySide, TestPanel } from '../pages/editor';
+import { DashboardPage } from '../pages/dashboard';
+import { DraftWithAi, EditorPage, SideBySide, TestPanel } from '../pages/editor';
 import { LoginPage, signIn } from '../pages/login';
 import { SettingsPage } from '../pages/settings';
 import { TokensPage } from '../pages/tokens';
@@ -25,15 +26,6 @@ async function shoot(page: Page, name: string, fullPage = true, settle = true) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage });
 }
 
-async function openEditor(page: Page, slug: string): Promise<EditorPage> {
-  const editor = new EditorPage(page);
-  await page.goto('/integrations');
-  await page.getByRole('searchbox').fill(slug);
-  await page.getByTestId(`row-${slug}`).getByRole('link', { name: 'Edit' }).click();
-  await editor.waitForHydration();
-  return editor;
-}
-
 test('sign-in', async ({ page }) => {
   const login = new LoginPage(page);
   await login.open();
@@ -43,14 +35,14 @@ test('sign-in', async ({ page }) => {
 
 test('console pages', async ({ page }) => {
   await signIn(page);
-  await shoot(page, 'home', false);
 
   await page.goto('/integrations');
   await expect(page.getByTestId('row-seed-01')).toBeVisible();
   await shoot(page, 'integrations', false);
 
-  await openEditor(page, 'seed-02');
+  await new EditorPage(page).openFor('seed-02');
   await shoot(page, 'editor');
+
 
   const panel = new TestPanel(page);
   await panel.argument('question').fill('What does an AI gateway do?');
@@ -68,6 +60,13 @@ test('console pages', async ({ page }) => {
   await expect(sideBySide.root.getByTestId('test-summary')).toHaveCount(3);
   await sideBySide.root.scrollIntoViewIfNeeded();
   await shoot(page, 'side-by-side', false);
+
+  const draft = new DraftWithAi(page);
+  await draft.brief.fill('Answer questions about our refund policy for a given order');
+  await draft.ask.click();
+  await expect(page.getByLabel('Variable 2 name')).toHaveValue('input');
+  await page.getByRole('heading', { name: 'Draft with AI' }).evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+  await shoot(page, 'draft-with-ai', false);
 
   const seeded = integration(5);
   applyIntegrations([
@@ -89,6 +88,39 @@ test('console pages', async ({ page }) => {
   await versions.showDiff.click();
   await expect(versions.diff).toBeVisible();
   await shoot(page, 'versions');
+
+  // Calls through the public API, so that the overview has something to show.
+  applyIntegrations([
+    // A short answer keeps each call's worst case well under this small cap, so the bar shows.
+    {
+      ...integration(1),
+      slug: 'support-replies',
+      name: 'Support replies',
+      visibility: 'public',
+      daily_cap: 150_000,
+      version: { ...integration(1).version, default_params: { max_tokens: 100 } },
+    },
+    { ...integration(4), slug: 'lead-summary', name: 'Lead summary', visibility: 'public', daily_cap: null },
+  ]);
+  const token = cli('token', 'create', '--name', 'helpdesk widget').trim().split('\n').pop() ?? '';
+  await expect
+    .poll(async () => JSON.stringify(await (await page.request.get('/api/ai/openapi.json')).json()))
+    .toContain('/api/ai/lead-summary/chat');
+  const call = (slug: string, args: object) =>
+    page.request.post(`/api/ai/${slug}/chat`, { headers: { Authorization: `Bearer ${token}` }, data: { args } });
+  // The server learns of the new token within a second.
+  await expect.poll(async () => (await call('support-replies', { question: 'Where is my parcel?' })).status()).toBe(200);
+  await call('support-replies', { question: 'Can I change the delivery address after ordering?' });
+  await call('support-replies', { question: 'Do you ship to Norway?' });
+  await call('lead-summary', { question: 'Acme Corp, 40 seats, wants a demo next week' });
+  await call('lead-summary', {});
+  const dashboard = new DashboardPage(page);
+  await dashboard.open();
+  await dashboard.waitForHydration();
+  await dashboard.refreshUntil(async () => {
+    await expect(dashboard.top('lead-summary')).toHaveText(['lead-summary', '2', '1', /^\$/], { timeout: 1000 });
+  });
+  await shoot(page, 'dashboard');
 
   importRows();
   const invocations = new InvocationsPage(page);

@@ -1,7 +1,7 @@
 // Signing in and out of the console: refusals, landing where the admin wanted, throttling, logout.
 import { expect, test } from '@playwright/test';
 import { ADMIN } from '../admin';
-import { HomePage } from '../pages/home';
+import { DashboardPage } from '../pages/dashboard';
 import { LoginPage } from '../pages/login';
 
 test('a wrong password is refused with a readable message', async ({ page }) => {
@@ -21,7 +21,7 @@ test('signing in lands on the page the admin asked for', async ({ page }) => {
 
   await login.signIn(` ${ADMIN.email.toUpperCase()} `, ADMIN.password);
 
-  const home = new HomePage(page);
+  const home = new DashboardPage(page);
   await expect(home.heading).toBeVisible();
   await expect(home.signedInAs).toHaveText(ADMIN.email);
 });
@@ -48,7 +48,7 @@ test('signing out ends the session', async ({ page }) => {
   const login = new LoginPage(page);
   await login.open();
   await login.signIn(ADMIN.email, ADMIN.password);
-  const home = new HomePage(page);
+  const home = new DashboardPage(page);
   await expect(home.signedInAs).toHaveText(ADMIN.email);
 
   await home.signOut.click();

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use gateway_types::{FieldErrors, PromptVariable, VariableType};
+use gateway_types::{DraftResult, FieldErrors, PromptVariable, VariableType};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
@@ -26,16 +26,13 @@ Reply with ONLY a JSON object, no code fences: \
 \"required\": true, \"description\": \"...\"}], \"notes\": \"one short sentence or null\"}";
 
 const MAX_TOKENS: u32 = 2048;
+/// A description longer than this is more likely a pasted document than a use case.
+const MAX_BRIEF_CHARS: usize = 4000;
 /// Identifies the helper's rows in telemetry; no integration has this slug (slugs start with a letter).
 const SLUG: &str = "(prompt-builder)";
 
 /// What the helper model proposed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Draft {
-    pub prompt_template: String,
-    pub variables: Vec<PromptVariable>,
-    pub notes: Option<String>,
-}
+pub use gateway_types::PromptDraft as Draft;
 
 /// Asks the helper model for a draft. `existing` (the form's current template) is improved
 /// rather than replaced when it is not blank.
@@ -54,6 +51,12 @@ pub async fn draft(
     }
     if brief.trim().is_empty() {
         return Err(Error::invalid("brief", "Describe the use case first."));
+    }
+    if brief.chars().count() > MAX_BRIEF_CHARS {
+        return Err(Error::invalid(
+            "brief",
+            format!("Keep the description under {MAX_BRIEF_CHARS} characters."),
+        ));
     }
     let model = settings.prompt_builder_model.trim().to_owned();
     if model.is_empty() {
@@ -116,6 +119,44 @@ pub async fn draft(
     }
     gateway.telemetry().record(record).await;
     parsed.map_err(Error::Invalid)
+}
+
+/// The helper model behind "Draft with AI", or `None` while it is switched off.
+pub fn helper_model(gateway: &Gateway) -> Option<String> {
+    let settings = &gateway.snapshot().settings;
+    settings
+        .prompt_builder_enabled
+        .then(|| settings.prompt_builder_model.clone())
+}
+
+/// The console's "Draft with AI": a draft, or a sentence saying why there is none (switched
+/// off, no description, the helper model failing or answering nonsense). Only failures of the
+/// gateway itself stay errors.
+pub async fn draft_for_console(
+    gateway: &Gateway,
+    brief: &str,
+    existing: Option<&str>,
+    admin: &str,
+) -> Result<DraftResult> {
+    match draft(gateway, brief, existing, Some(admin)).await {
+        Ok(draft) => Ok(DraftResult::Drafted(draft)),
+        Err(Error::Invalid(errors)) => Ok(DraftResult::Failed(
+            errors
+                .0
+                .into_values()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+        )),
+        Err(Error::Upstream(error)) => {
+            let model = gateway.snapshot().settings.prompt_builder_model.clone();
+            Ok(DraftResult::Failed(format!(
+                "The helper model {model} failed: {error}. Try again, or choose another helper \
+                 model in the settings."
+            )))
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// Reads the helper's reply: JSON, possibly inside a markdown fence; unknown types become

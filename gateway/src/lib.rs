@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod builder;
 pub mod catalog;
 pub mod conversations;
+pub mod dashboard;
 mod error;
 pub mod integrations;
 pub mod invocations;

@@ -252,6 +252,38 @@ impl Limits {
         }
     }
 
+    /// Today's settled spend of every integration that spent anything, read in one go.
+    pub async fn spent_today_all(&self, now_ms: i64) -> Result<HashMap<i64, NanoUsd>> {
+        let day = now_ms.div_euclid(DAY_MS);
+        match &*self.backend {
+            Backend::Local(counters) => Ok(counters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .budgets
+                .iter()
+                .filter(|((_, d), _)| *d == day)
+                .map(|((id, _), budget)| (*id, budget.spent))
+                .collect()),
+            Backend::Shared(store) => {
+                let rows =
+                    sqlx::query("select key, value from ai_limit_counters where key like $1")
+                        .bind(budget_key_pattern(day))
+                        .fetch_all(store.pool())
+                        .await
+                        .context("reading today's spend")?;
+                let mut spent = HashMap::new();
+                for row in rows {
+                    let key: String = row.try_get("key").context("reading today's spend")?;
+                    let value: i64 = row.try_get("value").context("reading today's spend")?;
+                    if let Some(id) = budget_key_id(&key, day) {
+                        spent.insert(id, NanoUsd(value));
+                    }
+                }
+                Ok(spent)
+            }
+        }
+    }
+
     /// Adds spend that was not reserved (calls without a cap still count toward today's total,
     /// so that a cap set later in the day sees it).
     pub async fn record_spend(
@@ -366,6 +398,18 @@ impl Drop for Reservation {
 
 fn budget_key(integration_id: i64, day: i64) -> String {
     format!("spend:{integration_id}:{day}")
+}
+
+/// A `like` pattern matching every integration's budget key of `day`.
+fn budget_key_pattern(day: i64) -> String {
+    format!("spend:%:{day}")
+}
+
+/// The integration of a budget key of `day`.
+fn budget_key_id(key: &str, day: i64) -> Option<i64> {
+    let rest = key.strip_prefix("spend:")?;
+    let (id, key_day) = rest.split_once(':')?;
+    (key_day.parse::<i64>().ok()? == day).then(|| id.parse().ok())?
 }
 
 /// Today's spend and this minute's admitted calls, from the invocation log.

@@ -99,19 +99,59 @@ impl Usage {
     }
 }
 
-/// A prompt template with one `input` variable, introduced by the echoed request.
-fn json_draft(model: &str, echo: &str) -> String {
-    serde_json::json!({
-        "system_prompt": format!("{echo}\n\nWork on this input:\n{{{{ input }}}}"),
-        "prompt_args": [{
-            "name": "input",
-            "type": "string",
-            "required": true,
-            "description": "The text to work on."
-        }],
+/// A prompt draft shaped like the gateway's builder asks for: the request's words as the
+/// instructions (without braces, so that a cut-off echo can never be broken template syntax),
+/// every `{{ name }}` placeholder of the request kept as a declared variable (an "improve this
+/// prompt" request keeps its inputs), and an `input` variable for the text to work on.
+fn json_draft(model: &str, echo: &str, request: &str) -> String {
+    let instructions: String = echo.chars().filter(|c| !matches!(c, '{' | '}')).collect();
+    let mut names = placeholders(request);
+    if !names.iter().any(|name| name == "input") {
+        names.push("input".to_owned());
+    }
+    let mut template = format!("{}\n", instructions.trim());
+    for name in &names {
+        template.push_str(&format!("\n{name}: {{{{ {name} }}}}"));
+    }
+    let args: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            json!({
+                "name": name,
+                "type": "string",
+                "required": true,
+                "description": format!("The {} to work on.", name.replace('_', " ")),
+            })
+        })
+        .collect();
+    json!({
+        "system_prompt": template,
+        "prompt_args": args,
         "notes": format!("Simulated draft from {model}."),
     })
     .to_string()
+}
+
+/// The distinct `{{ name }}` placeholders of `text` whose names are valid variable names, in
+/// order of first use.
+fn placeholders(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        rest = &rest[open + 2..];
+        let Some(close) = rest.find("}}") else { break };
+        let name = rest[..close].trim();
+        let valid = name.len() <= 32
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if valid && !names.iter().any(|known| known == name) {
+            names.push(name.to_owned());
+        }
+        rest = &rest[close + 2..];
+    }
+    names
 }
 
 /// The simulated model's reply to one request.
@@ -125,7 +165,7 @@ pub(crate) struct Answer {
 impl Answer {
     /// `"Simulated answer from <model>: "` plus the start of the user's last message, cut to
     /// `token_limit` tokens when that is smaller. In JSON mode the answer is a JSON object shaped
-    /// like a prompt draft (the only JSON the gateway asks for), built from the same echo.
+    /// like a prompt draft (the only JSON the gateway asks for), built from the same request.
     pub(crate) fn new(
         model: &str,
         pricing: Pricing,
@@ -144,7 +184,7 @@ impl Answer {
             words.join(" ")
         };
         let full = if json_mode {
-            json_draft(model, &echo)
+            json_draft(model, &echo, last_user_text)
         } else {
             format!("Simulated answer from {model}: {echo}")
         };

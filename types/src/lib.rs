@@ -3,6 +3,7 @@
 
 mod catalog;
 mod console;
+mod dashboard;
 mod errors;
 mod integration;
 mod invocations;
@@ -14,6 +15,7 @@ pub use catalog::{CachingMode, ModelInfo, ModelPricing};
 pub use console::{
     EditorData, IntegrationQuery, IntegrationRow, ModelChoice, Page, SaveResult, TestRun,
 };
+pub use dashboard::{CallStats, CostRow, Dashboard, HourBucket, IntegrationSpend};
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use invocations::{
@@ -21,7 +23,7 @@ pub use invocations::{
     InvocationQuery, InvocationRow, InvocationSort, InvocationStatus, InvocationTotals,
     SortDirection, group_digits,
 };
-pub use prompt::{PromptVariable, VariableType};
+pub use prompt::{DraftResult, PromptDraft, PromptVariable, VariableType};
 pub use settings::{
     CatalogState, NewToken, Settings, SettingsPage, SettingsSaved, TOKEN_LIFETIMES_DAYS,
     TokenCreated, TokenRow,

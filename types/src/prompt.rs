@@ -56,3 +56,20 @@ pub struct PromptVariable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+
+/// A prompt template with its variables, as "Draft with AI" proposes it; nothing is saved until
+/// the admin saves the form it fills.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptDraft {
+    pub prompt_template: String,
+    pub variables: Vec<PromptVariable>,
+    /// The helper model's one-line remark, if it made one.
+    pub notes: Option<String>,
+}
+
+/// The answer to "Draft with AI": a draft, or why there is none, as a sentence to show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DraftResult {
+    Drafted(PromptDraft),
+    Failed(String),
+}

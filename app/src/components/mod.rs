@@ -1,6 +1,7 @@
 //! Pieces several console pages share: the page frame, notifications, badges.
 
 pub mod confirm;
+pub mod draft_with_ai;
 pub mod filters;
 pub mod form;
 pub mod layout;

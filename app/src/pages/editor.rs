@@ -14,6 +14,7 @@ use leptos::server_fn::codec::Json;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
+use crate::components::draft_with_ai::DraftWithAi;
 use crate::components::form::{
     CheckField, FieldError, OptionalNumberField, Section, TextField, UsdField, value_text,
 };
@@ -270,6 +271,10 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
                         <FieldError errors field="version.models" />
                     </Section>
                 </div>
+
+                <Section title="Draft with AI" description="Describe the use case and a helper model proposes the prompt and its variables.">
+                    <DraftWithAi draft />
+                </Section>
 
                 <Section title="System prompt" description="The template rendered before each call. Use {{snake_case}} placeholders for runtime variables.">
                     <PromptEditor

@@ -1,8 +1,8 @@
 //! One module per console page.
 
 pub mod api_docs;
+pub mod dashboard;
 pub mod editor;
-pub mod home;
 pub mod integrations;
 pub mod invocations;
 pub mod not_found;

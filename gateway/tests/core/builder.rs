@@ -68,3 +68,52 @@ crate::on_each_engine!(
         t
     }
 );
+
+crate::on_each_engine!(
+    improving_an_existing_prompt_keeps_its_variables,
+    |t: TestGateway| async move {
+        let draft = gateway::builder::draft(
+            &t.gateway,
+            "Make it friendlier",
+            Some("Answer {{ customer }} about {{ topic }}"),
+            None,
+        )
+        .await
+        .unwrap();
+        let names: Vec<&str> = draft.variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["customer", "topic", "input"]);
+        t
+    }
+);
+
+crate::on_each_engine!(
+    the_console_gets_sentences_for_every_refusal_and_failure,
+    |t: TestGateway| async move {
+        use gateway::types::DraftResult;
+        let DraftResult::Failed(message) =
+            gateway::builder::draft_for_console(&t.gateway, " ", None, "ada")
+                .await
+                .unwrap()
+        else {
+            panic!("a blank description was drafted");
+        };
+        assert_eq!(message, "Describe the use case first.");
+
+        let mut settings = t.gateway.snapshot().settings.clone();
+        settings.prompt_builder_model = "simulator/error-503".to_owned();
+        t.gateway.save_settings(&settings).await.unwrap();
+        let DraftResult::Failed(message) =
+            gateway::builder::draft_for_console(&t.gateway, "Summarise tickets", None, "ada")
+                .await
+                .unwrap()
+        else {
+            panic!("a failing helper model drafted");
+        };
+        assert!(
+            message.starts_with("The helper model simulator/error-503 failed: ")
+                && message.contains("503"),
+            "{message}"
+        );
+        t
+    }
+);

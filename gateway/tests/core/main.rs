@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod builder;
 mod conversations;
+mod dashboard;
 mod helpers;
 mod history;
 mod invoke;

@@ -7,6 +7,7 @@
 mod auth;
 mod cli;
 mod console;
+mod draft;
 mod health;
 mod helpers;
 mod invocations;

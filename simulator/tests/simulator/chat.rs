@@ -418,3 +418,35 @@ async fn a_json_mode_request_gets_a_json_prompt_draft() {
     );
     assert_eq!(draft["prompt_args"][0]["name"], "input");
 }
+
+#[tokio::test]
+async fn a_json_mode_draft_keeps_the_placeholders_of_the_request_as_variables() {
+    let harness = spawn().await;
+    // The echo is cut after a few dozen words, in the middle of the existing prompt's syntax.
+    let filler = "word ".repeat(36);
+    let text = format!(
+        "Improve {filler} Hi {{{{ customer_name }}}}, about {{{{ order_id }}}} {{% if x %}}"
+    );
+    let mut body = request("openai/gpt-4o-mini", &text);
+    body["response_format"] = json!({"type": "json_object"});
+    let answer = harness.complete(&body).await;
+    let draft: Value =
+        serde_json::from_str(answer["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
+    let template = draft["system_prompt"].as_str().unwrap();
+    let names: Vec<&str> = draft["prompt_args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arg| arg["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["customer_name", "order_id", "input"]);
+    for name in names {
+        assert!(
+            template.contains(&format!("{{{{ {name} }}}}")),
+            "{template}"
+        );
+    }
+    // Only the declared placeholders carry braces; the echoed words never do.
+    assert_eq!(template.matches("{{").count(), 3, "{template}");
+    assert!(!template.contains("{%"), "{template}");
+}
