@@ -14,8 +14,7 @@ pub const INVOCATIONS_CSV_PATH: &str = "/console/invocations.csv";
 /// The deployment's version, database engine and reachability.
 #[server]
 pub async fn check_status() -> Result<SystemStatus, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     Ok(gateway.status().await)
 }
 

@@ -16,13 +16,16 @@ pub const SIGN_IN_REQUIRED: &str = "Your session has ended. Sign in again to con
 /// ```ignore
 /// #[server]
 /// pub async fn list_things() -> Result<Vec<Thing>, ServerFnError> {
-///     let admin = crate::auth::require_admin().await?;
+///     let crate::auth::SignedIn { admin, gateway } = crate::auth::require_admin().await?;
 ///     …
 /// }
 /// ```
 #[cfg(feature = "ssr")]
-pub async fn require_admin() -> Result<Admin, ServerFnError> {
+pub async fn require_admin() -> Result<SignedIn, ServerFnError> {
+    // Taken before the first await: during server rendering the component that asked may be
+    // rebuilt (and its owner, holding the context, disposed) while this call waits.
     let gateway = expect_context::<gateway::Gateway>();
+    let response = use_context::<leptos_axum::ResponseOptions>();
     let session = leptos_axum::extract::<tower_sessions::Session>().await;
     let admin = match session {
         Ok(session) => gateway::accounts::signed_in(gateway.store(), &session)
@@ -30,10 +33,22 @@ pub async fn require_admin() -> Result<Admin, ServerFnError> {
             .map_err(internal)?,
         Err(_) => None,
     };
-    admin.ok_or_else(|| {
-        refuse(leptos::server_fn::http_export::StatusCode::UNAUTHORIZED);
-        ServerFnError::new(SIGN_IN_REQUIRED)
-    })
+    match admin {
+        Some(admin) => Ok(SignedIn { admin, gateway }),
+        None => {
+            if let Some(response) = response {
+                response.set_status(leptos::server_fn::http_export::StatusCode::UNAUTHORIZED);
+            }
+            Err(ServerFnError::new(SIGN_IN_REQUIRED))
+        }
+    }
+}
+
+/// What a console server function works with once its caller is known to be signed in.
+#[cfg(feature = "ssr")]
+pub struct SignedIn {
+    pub admin: Admin,
+    pub gateway: gateway::Gateway,
 }
 
 /// Sets the HTTP status of the server function's answer.
@@ -101,7 +116,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 /// The signed-in admin; the console's pages read it to show who is signed in.
 #[server]
 pub async fn current_admin() -> Result<Admin, ServerFnError> {
-    require_admin().await
+    Ok(require_admin().await?.admin)
 }
 
 /// Where to go after signing in: a path on this site, never another origin.

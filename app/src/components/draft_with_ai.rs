@@ -10,18 +10,14 @@ use crate::components::toast::Toasts;
 /// The helper model, or `None` while Draft with AI is switched off.
 #[server]
 pub async fn draft_helper() -> Result<Option<String>, ServerFnError> {
-    // Taken before the first await: during server rendering the component that asked may be
-    // rebuilt (and its owner, holding the context, disposed) while this call waits.
-    let gateway = expect_context::<gateway::Gateway>();
-    crate::auth::require_admin().await?;
+    let gateway = crate::auth::require_admin().await?.gateway;
     Ok(gateway::builder::helper_model(&gateway))
 }
 
 /// Asks the helper model for a draft; `existing` (the form's prompt) is improved when not blank.
 #[server]
 pub async fn draft_prompt(brief: String, existing: String) -> Result<DraftResult, ServerFnError> {
-    let gateway = expect_context::<gateway::Gateway>();
-    let admin = crate::auth::require_admin().await?;
+    let crate::auth::SignedIn { admin, gateway } = crate::auth::require_admin().await?;
     gateway::builder::draft_for_console(&gateway, &brief, Some(&existing), &admin.email)
         .await
         .map_err(crate::api::console_error)

@@ -12,10 +12,7 @@ const HOUR_MS: i64 = 3_600_000;
 /// Everything the landing page shows, as of now.
 #[server]
 pub async fn load_dashboard() -> Result<Dashboard, ServerFnError> {
-    // Taken before the first await: during server rendering the component that asked may be
-    // rebuilt (and its owner, holding the context, disposed) while this call waits.
-    let gateway = expect_context::<gateway::Gateway>();
-    crate::auth::require_admin().await?;
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway::dashboard::overview(&gateway)
         .await
         .map_err(crate::api::console_error)

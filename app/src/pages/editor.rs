@@ -33,8 +33,7 @@ pub async fn load_editor(
     id: Option<i64>,
     version_id: Option<i64>,
 ) -> Result<EditorData, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .editor_data(id, version_id)
         .await
@@ -44,8 +43,7 @@ pub async fn load_editor(
 /// Every model of the catalog, as the picker shows them.
 #[server]
 pub async fn catalog_models() -> Result<Vec<ModelChoice>, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     let catalog = gateway.catalog().current();
     Ok(catalog
         .models()
@@ -57,8 +55,7 @@ pub async fn catalog_models() -> Result<Vec<ModelChoice>, ServerFnError> {
 /// Whether `slug` is free for a new integration; the message to show when it is not.
 #[server]
 pub async fn check_slug(slug: String) -> Result<Option<String>, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     let slug = slug.trim();
     Ok(gateway
         .snapshot()
@@ -73,8 +70,7 @@ pub async fn save_integration(
     draft: VersionDraft,
     creating: bool,
 ) -> Result<SaveResult, ServerFnError> {
-    let admin = crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let crate::auth::SignedIn { admin, gateway } = crate::auth::require_admin().await?;
     gateway
         .save_form(fields, draft, creating, &admin.email)
         .await

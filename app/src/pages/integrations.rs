@@ -18,16 +18,14 @@ use crate::components::toast::Toasts;
 pub async fn list_integrations(
     query: IntegrationQuery,
 ) -> Result<Page<IntegrationRow>, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     Ok(gateway.snapshot().search(&query))
 }
 
 /// Switches an integration on or off; the next API call already sees it.
 #[server(input = Json)]
 pub async fn set_integration_active(id: i64, active: bool) -> Result<(), ServerFnError> {
-    let admin = crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let crate::auth::SignedIn { admin, gateway } = crate::auth::require_admin().await?;
     gateway
         .set_integration_active(id, active, Some(&admin.email))
         .await
@@ -37,8 +35,7 @@ pub async fn set_integration_active(id: i64, active: bool) -> Result<(), ServerF
 /// Deletes the integrations (their versions and telemetry stay for the record).
 #[server(input = Json)]
 pub async fn delete_integrations(ids: Vec<i64>) -> Result<u64, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .delete_integrations(&ids)
         .await

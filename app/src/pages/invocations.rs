@@ -22,9 +22,8 @@ const REFRESH_EVERY: Duration = Duration::from_secs(5);
 /// as plain JSON so that a forged sort or status is refused with a message.
 #[server(input = Json)]
 pub async fn list_invocations(query: serde_json::Value) -> Result<InvocationPage, ServerFnError> {
-    crate::auth::require_admin().await?;
+    let gateway = crate::auth::require_admin().await?.gateway;
     let query: InvocationQuery = crate::api::parse_input(query)?;
-    let gateway = expect_context::<gateway::Gateway>();
     gateway
         .invocations(&query)
         .await
@@ -34,8 +33,7 @@ pub async fn list_invocations(query: serde_json::Value) -> Result<InvocationPage
 /// The integration slugs that have calls, for the integration filter.
 #[server]
 pub async fn invoked_integrations() -> Result<Vec<String>, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .invoked_integrations()
         .await
@@ -44,8 +42,7 @@ pub async fn invoked_integrations() -> Result<Vec<String>, ServerFnError> {
 
 #[server(input = Json)]
 pub async fn get_invocation(id: String) -> Result<InvocationDetail, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .invocation(&id)
         .await

@@ -14,15 +14,13 @@ use crate::pages::editor::catalog_models;
 
 #[server]
 pub async fn load_settings() -> Result<SettingsPage, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     Ok(gateway.settings_page())
 }
 
 #[server(input = Json)]
 pub async fn save_settings(settings: Settings) -> Result<SettingsSaved, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     match gateway.save_settings(&settings).await {
         Ok(()) => Ok(SettingsSaved::Saved(gateway.settings_page())),
         Err(gateway::Error::Invalid(errors)) => Ok(SettingsSaved::Invalid(errors)),
@@ -33,8 +31,7 @@ pub async fn save_settings(settings: Settings) -> Result<SettingsSaved, ServerFn
 /// Fetches the catalog now; a failure keeps the catalog in use and says why.
 #[server]
 pub async fn refresh_catalog() -> Result<SettingsPage, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway.refresh_catalog().await.map_err(|error| {
         ServerFnError::new(format!(
             "The catalog could not be refreshed, so the current one stays in use: {error}"

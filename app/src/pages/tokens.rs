@@ -13,8 +13,7 @@ use crate::components::toast::Toasts;
 
 #[server]
 pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .token_rows()
         .await
@@ -23,8 +22,7 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, ServerFnError> {
 
 #[server(input = Json)]
 pub async fn create_token(new: NewToken) -> Result<TokenCreated, ServerFnError> {
-    let admin = crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let crate::auth::SignedIn { admin, gateway } = crate::auth::require_admin().await?;
     gateway
         .create_console_token(&new, &admin.email)
         .await
@@ -33,8 +31,7 @@ pub async fn create_token(new: NewToken) -> Result<TokenCreated, ServerFnError> 
 
 #[server(input = Json)]
 pub async fn revoke_token(id: i64) -> Result<(), ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .revoke_token(id)
         .await

@@ -15,8 +15,7 @@ use crate::components::toast::Toasts;
 /// The integration and all of its versions, newest first.
 #[server(input = Json)]
 pub async fn load_versions(integration_id: i64) -> Result<VersionHistory, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .version_history(integration_id)
         .await
@@ -30,8 +29,7 @@ pub async fn compare_versions(
     from_id: i64,
     to_id: i64,
 ) -> Result<VersionDiff, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .compare_versions(integration_id, from_id, to_id)
         .await
@@ -41,8 +39,7 @@ pub async fn compare_versions(
 /// Makes the version the active one; the next API call uses it.
 #[server(input = Json)]
 pub async fn activate_version(integration_id: i64, version_id: i64) -> Result<i32, ServerFnError> {
-    crate::auth::require_admin().await?;
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = crate::auth::require_admin().await?.gateway;
     gateway
         .activate_version(integration_id, version_id)
         .await
