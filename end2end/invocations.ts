@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cli } from './cli';
+import { execFileSync } from 'node:child_process';
+import { cli, databaseUrl } from './cli';
 
 export type Row = {
   id: string;
@@ -142,4 +143,24 @@ export function totals(rows: Row[]) {
     cost: `$${whole}.${(micros % 1_000_000n).toString().padStart(6, '0')}`,
     nanos,
   };
+}
+
+/**
+ * Count and sums of the stored rows of one integration with one status between two UTC days
+ * (both included), read from the test database with the sqlite3 shell rather than through the
+ * gateway.
+ */
+export function storedTotals(integration: string, status: string, from: string, until: string) {
+  const start = Date.parse(`${from}T00:00:00Z`);
+  const end = Date.parse(`${until}T00:00:00Z`) + 24 * 60 * 60 * 1000;
+  const sql =
+    'select count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), coalesce(sum(cost_nanos), 0) ' +
+    `from ai_invocations where integration_slug = '${integration}' and status = '${status}' ` +
+    `and created_at >= ${start} and created_at < ${end}`;
+  const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '').replace(/\?.*$/, '');
+  const [count, prompt, completion, nanos] = execFileSync('sqlite3', ['-readonly', file, sql], { encoding: 'utf8' })
+    .trim()
+    .split('|')
+    .map((n) => BigInt(n));
+  return { count: Number(count), prompt, completion, nanos };
 }

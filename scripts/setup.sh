@@ -87,11 +87,13 @@ fi
 # --- The API docs page's bundle, served from this deployment -------------------------------
 scripts/vendor-scalar.sh
 
-# --- Chromium ------------------------------------------------------------------------------
-if command -v chromium >/dev/null; then
-  say "chromium present"
-else
-  say "installing Debian's chromium"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
-fi
+# --- Debian packages: Chromium for the browser tests, the sqlite3 shell they read the database with
+for package in chromium sqlite3; do
+  if command -v "$package" >/dev/null; then
+    say "$package present"
+  else
+    say "installing Debian's $package"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$package" >/dev/null
+  fi
+done

@@ -1,9 +1,9 @@
 // The invocations grid over rows imported from a fixed-seed fixture: the Σ row against sums
-// computed here from those very rows, sorting, the detail dialog, the CSV download and
+// computed here from those very rows and read back from the database, sorting, the detail dialog, the CSV download and
 // auto-refresh keeping the filters.
 import * as fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { FIRST_DAY, LAST_DAY, ROWS, type Filters, importRows, matching, totals } from '../invocations';
+import { FIRST_DAY, LAST_DAY, ROWS, type Filters, importRows, matching, storedTotals, totals } from '../invocations';
 import { InvocationsPage } from '../pages/invocations';
 import { signIn } from '../pages/login';
 
@@ -38,6 +38,13 @@ test('the Σ row sums every matching row in the database, not just the page', as
   const beta = { ...WINDOW, integration: 'inv-beta', status: 'ok' };
   await grid.filter(beta);
   await expectTotals(grid, beta);
+  // The same sums straight from the database: the fixture is what was stored.
+  const expected = totals(matching(beta));
+  const stored = storedTotals('inv-beta', 'ok', FIRST_DAY, LAST_DAY);
+  expect(stored.count).toBe(expected.count);
+  expect(stored.prompt.toLocaleString('en-US')).toBe(expected.prompt);
+  expect(stored.completion.toLocaleString('en-US')).toBe(expected.completion);
+  expect(stored.nanos).toBe(expected.nanos);
 
   const claude = { ...WINDOW, integration: '', status: '', caller: 'api', search: 'CLAUDE' };
   await grid.filter(claude);
