@@ -164,10 +164,7 @@ pub(crate) async fn require_sign_in(
 
 /// The signed-in admin of a console request that is neither a page nor a server function (a
 /// download, an event stream): such requests answer 401 themselves rather than redirecting.
-pub(crate) struct SignedIn(
-    #[expect(dead_code, reason = "who asked, for handlers that record it")]
-    pub  gateway::types::Admin,
-);
+pub(crate) struct SignedIn(pub gateway::types::Admin);
 
 impl<S> FromRequestParts<S> for SignedIn
 where

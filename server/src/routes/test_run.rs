@@ -2,16 +2,14 @@
 //! runs the form's draft (or a saved version) and answers with the very event stream the public
 //! API serves.
 
+use crate::console::SignedIn;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, ParseBody};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use gateway::Gateway;
 use gateway::invoke;
 use gateway::types::{FieldErrors, TestRun};
-use tower_sessions::Session;
-
-use crate::error::ApiError;
-use crate::extract::{JsonBody, ParseBody};
 
 impl ParseBody for TestRun {
     fn parse(body: &serde_json::Map<String, serde_json::Value>) -> Result<Self, FieldErrors> {
@@ -24,18 +22,9 @@ impl ParseBody for TestRun {
 /// reading an event stream, not a person loading a page.
 pub(crate) async fn test_run(
     State(gateway): State<Gateway>,
-    session: Session,
+    SignedIn(admin): SignedIn,
     JsonBody(run): JsonBody<TestRun>,
 ) -> Result<Response, ApiError> {
-    let admin = gateway::accounts::signed_in(gateway.store(), &session)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "Your session has ended. Sign in again to continue.",
-            )
-        })?;
     let (slug, events) = invoke::stream_test(&gateway, run, &admin.email).await?;
     Ok(super::api::sse(&slug, events))
 }
