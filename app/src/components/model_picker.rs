@@ -15,9 +15,6 @@ pub fn ModelPicker(
     /// Called with the new list; the second argument is the model just added, if any.
     on_change: Callback<(Vec<String>, Option<ModelChoice>)>,
 ) -> impl IntoView {
-    let describe = move |id: &str| {
-        catalog.with_value(|models| models.iter().find(|m| m.id == id).map(summary))
-    };
     let change = move |models: Vec<String>| on_change.run((models, None));
     view! {
         <div>
@@ -29,8 +26,7 @@ pub fn ModelPicker(
                         .into_iter()
                         .enumerate()
                         .map(|(index, id)| {
-                            let meta = describe(&id)
-                                .unwrap_or_else(|| "Not in the current catalog".to_owned());
+                            let meta = describe(catalog, &id);
                             let role = if index == 0 { "Primary" } else { "Fallback" };
                             let (up, remove) = (id.clone(), id.clone());
                             view! {
@@ -174,6 +170,16 @@ pub fn ModelSearch(
             })}
         </ul>
     }
+}
+
+/// The catalog's summary of `id`, or that the catalog no longer lists it (the id is kept).
+pub fn describe(catalog: StoredValue<Vec<ModelChoice>>, id: &str) -> String {
+    catalog.with_value(|models| {
+        models.iter().find(|m| m.id == id).map_or_else(
+            || "Not in the current catalog; kept as saved.".to_owned(),
+            summary,
+        )
+    })
 }
 
 /// `Name · 128k context · $0.15 / $0.60 per M tokens`.

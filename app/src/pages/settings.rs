@@ -8,7 +8,7 @@ use leptos::server_fn::codec::Json;
 
 use crate::components::form::{CheckField, FieldError, OptionalNumberField, Section, UsdField};
 use crate::components::layout::Layout;
-use crate::components::model_picker::{ModelSearch, summary};
+use crate::components::model_picker::{ModelSearch, describe};
 use crate::components::toast::Toasts;
 use crate::pages::editor::catalog_models;
 
@@ -95,15 +95,7 @@ fn SettingsForm(page: SettingsPage, catalog: Vec<ModelChoice>) -> impl IntoView 
     });
 
     let helper = Signal::derive(move || settings.with(|s| s.prompt_builder_model.clone()));
-    let helper_summary = move || {
-        let id = helper.get();
-        catalog.with_value(|models| {
-            models.iter().find(|m| m.id == id).map_or_else(
-                || "Not in the current catalog; kept as saved.".to_owned(),
-                summary,
-            )
-        })
-    };
+    let helper_summary = move || describe(catalog, &helper.get());
     // Left empty, it reads as 0, which the server refuses with its allowed range.
     let set_ttl = move |minutes: Option<u32>| {
         settings.update(|s| s.conversation_ttl_minutes = minutes.unwrap_or_default());
