@@ -81,6 +81,24 @@ impl Store {
     }
 }
 
+/// Text as both engines can store it: PostgreSQL refuses NUL characters in text columns (and
+/// SQLite cuts C strings at them), so each becomes U+FFFD, the character for "unreadable here".
+/// Everything the core stores from callers or from the upstream goes through this first.
+pub fn storable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// [`storable`] in place.
+pub fn make_storable(text: &mut String) {
+    if text.contains('\0') {
+        *text = text.replace('\0', "\u{FFFD}");
+    }
+}
+
 /// Reads a flag column: a boolean on PostgreSQL, an integer 0/1 on SQLite.
 pub(crate) fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     use sqlx::Row;
@@ -132,5 +150,17 @@ mod tests {
             engine_of("mysql://u@h/db"),
             Err(Error::UnsupportedDatabase(_))
         ));
+    }
+
+    #[test]
+    fn nul_characters_become_replacement_characters() {
+        assert_eq!(storable("a\0b"), "a\u{FFFD}b");
+        assert!(matches!(
+            storable("plain"),
+            std::borrow::Cow::Borrowed("plain")
+        ));
+        let mut text = "\0x\0".to_owned();
+        make_storable(&mut text);
+        assert_eq!(text, "\u{FFFD}x\u{FFFD}");
     }
 }

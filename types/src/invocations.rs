@@ -14,16 +14,19 @@ pub enum InvocationStatus {
     /// A fallback model answered.
     Fallback,
     Error,
+    /// The caller went away before the answer was complete; billed for what was generated.
+    Cancelled,
 }
 
 impl InvocationStatus {
-    pub const ALL: [Self; 3] = [Self::Ok, Self::Fallback, Self::Error];
+    pub const ALL: [Self; 4] = [Self::Ok, Self::Fallback, Self::Error, Self::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
             Self::Fallback => "fallback",
             Self::Error => "error",
+            Self::Cancelled => "cancelled",
         }
     }
 

@@ -470,6 +470,7 @@ fn status_badge(status: InvocationStatus) -> impl IntoView {
         InvocationStatus::Ok => "bg-emerald-100 text-emerald-800",
         InvocationStatus::Fallback => "bg-amber-100 text-amber-800",
         InvocationStatus::Error => "bg-red-100 text-red-800",
+        InvocationStatus::Cancelled => "bg-slate-100 text-slate-700",
     };
     view! { <span class=format!("{BADGE} {colours}")>{status.as_str()}</span> }
 }
