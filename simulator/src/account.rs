@@ -64,13 +64,21 @@ pub(crate) struct GenerationRecord {
     /// The request's `user`.
     pub(crate) external_user: Option<String>,
     pub(crate) session_id: Option<String>,
+    /// The client closed a streamed response before `[DONE]`.
+    pub(crate) cancelled: bool,
 }
 
 impl GenerationRecord {
     fn to_json(&self) -> Value {
         let usage = self.answer.usage;
         let cost = usage.cost().usd();
-        let finish = self.answer.finish.as_str();
+        // A cancelled stream never got as far as a finish reason, so none is reported (the field
+        // is nullable) rather than one that would blame the provider.
+        let finish: Value = if self.cancelled {
+            Value::Null
+        } else {
+            self.answer.finish.as_str().into()
+        };
         let millis = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         let fields: [(&str, Value); 44] = [
             ("id", self.meta.id.clone().into()),
@@ -84,7 +92,7 @@ impl GenerationRecord {
             ("is_byok", false.into()),
             ("created_at", iso8601(self.created_at).into()),
             ("streamed", self.streamed.into()),
-            ("cancelled", false.into()),
+            ("cancelled", self.cancelled.into()),
             ("latency", millis(self.latency).into()),
             ("generation_time", millis(self.generation_time).into()),
             ("moderation_latency", Value::Null),
@@ -100,8 +108,8 @@ impl GenerationRecord {
             ("num_input_audio_prompt", 0.into()),
             ("num_search_results", 0.into()),
             ("num_fetches", 0.into()),
-            ("finish_reason", finish.into()),
-            ("native_finish_reason", finish.into()),
+            ("finish_reason", finish.clone()),
+            ("native_finish_reason", finish),
             ("origin", "".into()),
             ("http_referer", Value::Null),
             ("user_agent", Value::Null),
@@ -167,7 +175,8 @@ impl Ledger {
     }
 }
 
-/// A generation that is booked once its answer has been delivered in full.
+/// A generation that is booked once its answer has been delivered in full, or, for a stream the
+/// client abandoned, for the part that was delivered.
 #[derive(Debug)]
 pub(crate) struct Settlement {
     pub(crate) ledger: Arc<Ledger>,
@@ -181,6 +190,14 @@ impl Settlement {
     pub(crate) fn settle(mut self) {
         self.record.generation_time = self.started.elapsed();
         self.ledger.record(&self.key, self.record);
+    }
+
+    /// Books a streamed generation whose client went away after `pieces_sent` content deltas, the
+    /// way OpenRouter bills an abandoned stream: prompt tokens plus what was generated so far.
+    pub(crate) fn cancel(mut self, pieces_sent: usize) {
+        self.record.answer = self.record.answer.cancelled_after(pieces_sent);
+        self.record.cancelled = true;
+        self.settle();
     }
 }
 

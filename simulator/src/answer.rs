@@ -221,7 +221,19 @@ impl Answer {
 
     /// The part of the answer sent before a provider failure, billed for what was sent.
     pub(crate) fn interrupted(&self) -> Self {
-        let text: String = self.pieces()[..self.interrupted_after()].concat();
+        self.first_pieces(self.interrupted_after())
+    }
+
+    /// The part of a streamed answer that went out before the client hung up: like a provider
+    /// failure, what was sent is billed. The generation record marks it cancelled.
+    pub(crate) fn cancelled_after(&self, pieces_sent: usize) -> Self {
+        self.first_pieces(pieces_sent)
+    }
+
+    /// The first `count` pieces, billed for exactly that text, with the prompt and pricing of the
+    /// full answer, ended by an error because the answer did not run its course.
+    fn first_pieces(&self, count: usize) -> Self {
+        let text: String = self.pieces().into_iter().take(count).collect();
         let usage = Usage {
             completion_tokens: count_tokens(&text),
             ..self.usage

@@ -251,6 +251,7 @@ pub(crate) async fn completions(
             generation_time: Duration::ZERO,
             external_user: request.user,
             session_id: request.session_id,
+            cancelled: false,
         },
         started,
     };

@@ -127,14 +127,20 @@ impl Plan {
 /// One step of the body.
 enum Event {
     KeepAlive,
+    /// A chunk that carries no part of the answer's text.
     Data(Bytes),
+    /// A delta carrying the next piece of the answer; counted, to bill an abandoned stream.
+    Piece(Bytes),
+    /// The mid-stream error chunk that ends a `midstream-error` stream.
+    Failure(Bytes),
     /// `data: [DONE]`; the generation is complete and gets billed.
     Done,
     Break,
 }
 
 /// A `text/event-stream` response carrying `answer`. `settlement` is booked when `[DONE]` goes out,
-/// so a client that read the whole stream finds the generation on `/generation`.
+/// so a client that read the whole stream finds the generation on `/generation`. A client that
+/// hangs up earlier gets it booked as cancelled, for the pieces sent until the server noticed.
 pub(crate) fn respond(
     meta: &ResponseMeta,
     answer: &Answer,
@@ -145,6 +151,7 @@ pub(crate) fn respond(
         events: events(meta, answer, plan),
         delay: plan.pacing.delay,
         data_sent: false,
+        pieces_sent: 0,
         settlement: Some(settlement),
     };
     let body = futures::stream::unfold(state, BodyState::next);
@@ -173,7 +180,7 @@ fn events(meta: &ResponseMeta, answer: &Answer, plan: Plan) -> VecDeque<Event> {
         if index > 0 && index % plan.pacing.keep_alive_every.max(1) == 0 {
             events.push_back(Event::KeepAlive);
         }
-        events.push_back(data(chunk(meta, vec![choice(piece, None)])));
+        events.push_back(Event::Piece(sse(chunk(meta, vec![choice(piece, None)]))));
     }
     match plan.ending {
         Ending::Complete(variant) => {
@@ -196,7 +203,7 @@ fn events(meta: &ResponseMeta, answer: &Answer, plan: Plan) -> VecDeque<Event> {
         Ending::MidstreamError => {
             let mut failure = chunk(meta, vec![choice("", Some("error"))]);
             failure.insert("error".into(), provider_failure());
-            events.push_back(data(failure));
+            events.push_back(Event::Failure(sse(failure)));
         }
     }
     events
@@ -219,13 +226,20 @@ fn choice(content: &str, finish_reason: Option<&str>) -> Value {
 }
 
 fn data(chunk: serde_json::Map<String, Value>) -> Event {
-    Event::Data(Bytes::from(format!("data: {}\n\n", Value::Object(chunk))))
+    Event::Data(sse(chunk))
+}
+
+fn sse(chunk: serde_json::Map<String, Value>) -> Bytes {
+    Bytes::from(format!("data: {}\n\n", Value::Object(chunk)))
 }
 
 struct BodyState {
     events: VecDeque<Event>,
     delay: Duration,
     data_sent: bool,
+    /// Content deltas handed to the server so far.
+    pieces_sent: usize,
+    /// `None` once the stream reached its planned ending, billed or not.
     settlement: Option<Settlement>,
 }
 
@@ -242,14 +256,38 @@ impl BodyState {
         let item = match event {
             Event::KeepAlive => Ok(Bytes::from_static(KEEP_ALIVE)),
             Event::Data(bytes) => Ok(bytes),
+            Event::Piece(bytes) => {
+                self.pieces_sent += 1;
+                Ok(bytes)
+            }
+            // Faulted streams stay unbilled, as they were before cancellation was booked: whether
+            // OpenRouter bills a provider failure or a broken connection is not documented.
+            Event::Failure(bytes) => {
+                self.settlement = None;
+                Ok(bytes)
+            }
             Event::Done => {
                 if let Some(settlement) = self.settlement.take() {
                     settlement.settle();
                 }
                 Ok(Bytes::from_static(DONE))
             }
-            Event::Break => break_connection().await,
+            Event::Break => {
+                self.settlement = None;
+                break_connection().await
+            }
         };
         Some((item, self))
+    }
+}
+
+/// The server drops the body when the client disconnects, possibly mid-pause. A settlement still
+/// held then means the stream ended before `[DONE]` by the client's doing, which OpenRouter bills
+/// for what was generated and records as cancelled.
+impl Drop for BodyState {
+    fn drop(&mut self) {
+        if let Some(settlement) = self.settlement.take() {
+            settlement.cancel(self.pieces_sent);
+        }
     }
 }

@@ -4,6 +4,7 @@
 #![cfg(test)]
 
 mod account;
+mod cancellation;
 mod catalog;
 mod chat;
 mod faults;
