@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use gateway::upstream::{StreamEvent, UpstreamError};
 
-use crate::helpers::{MODEL, chat, drain, payload, soon, spawn, spawn_with};
+use crate::helpers::{Harness, MODEL, chat, drain, payload, soon, spawn, spawn_with};
 
 #[tokio::test]
 async fn streamed_deltas_add_up_to_the_non_streamed_answer_and_done_carries_the_cost() {
@@ -160,28 +160,38 @@ async fn a_json_answer_to_a_stream_request_is_read_as_json() {
 }
 
 #[tokio::test]
-async fn dropping_a_stream_closes_the_connection_and_the_answer_is_never_billed() {
+async fn dropping_a_stream_closes_the_connection_and_only_the_sent_part_is_billed() {
     const CANCELLING_KEY: &str = "sk-or-v1-cancelling-caller";
+    const TEXT: &str = "one two three four five six";
     let harness = spawn_with(|config| config.api_key = Some(CANCELLING_KEY.into())).await;
     let mut stream = harness
         .upstream
-        .chat_stream(
-            &payload(
-                &["simulator/slow-stream"],
-                "one two three four five six",
-                true,
-            ),
-            soon(),
-        )
+        .chat_stream(&payload(&["simulator/slow-stream"], TEXT, true), soon())
         .await
         .unwrap();
     let first = stream.next().await.unwrap().unwrap();
     assert!(matches!(first, StreamEvent::Delta { .. }), "{first:?}");
     drop(stream);
 
-    // Left alone, the simulator would finish and bill the answer well within this pause.
+    // Left alone, the simulator would finish and bill the whole answer well within this pause;
+    // a closed connection gets it billed, like OpenRouter, only for what was sent before.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (status, key) = harness.get_json("/key", CANCELLING_KEY).await;
+    let cancelled = key_usage(&harness, CANCELLING_KEY).await;
+    assert!(cancelled > 0.0, "the prompt and the sent part are billed");
+
+    chat(&harness, &["simulator/slow-stream"], TEXT)
+        .await
+        .unwrap();
+    let full = key_usage(&harness, CANCELLING_KEY).await - cancelled;
+    assert!(
+        cancelled < full,
+        "{cancelled} USD billed for the abandoned stream, {full} USD for the whole answer"
+    );
+}
+
+/// What the simulator has billed `key` so far, in USD.
+async fn key_usage(harness: &Harness, key: &str) -> f64 {
+    let (status, body) = harness.get_json("/key", key).await;
     assert_eq!(status, 200);
-    assert_eq!(key["data"]["usage"], 0.0);
+    body["data"]["usage"].as_f64().unwrap()
 }
