@@ -1,15 +1,17 @@
 //! "Draft with AI": a helper model turns an admin's description of a use case into a prompt
 //! template and its variables. Nothing is saved; the console fills its form with the draft. The
-//! helper call is recorded and billed like any other call.
+//! helper call goes through the one invocation path (`invoke::call`, target `Helper`): rate
+//! limited per admin, held against the deployment's default daily cap, recorded and billed like
+//! any other call.
 
-use std::time::Instant;
+use std::collections::BTreeMap;
 
-use gateway_types::{DraftResult, FieldErrors, PromptVariable, VariableType};
+use gateway_types::{DraftResult, FieldErrors, PromptVariable, VariableType, VersionDraft};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::telemetry::{InvocationRecord, Status};
-use crate::{Gateway, now_ms, prompts};
+use crate::invoke::{Call, Caller, CallerKind, ChatMessage, Target};
+use crate::{Gateway, prompts};
 
 const INSTRUCTIONS: &str = "You are a prompt engineer. You design reusable prompt templates for an \
 AI gateway, where each use case is a named integration called by software.\n\
@@ -29,7 +31,9 @@ const MAX_TOKENS: u32 = 2048;
 /// A description longer than this is more likely a pasted document than a use case.
 const MAX_BRIEF_CHARS: usize = 4000;
 /// Identifies the helper's rows in telemetry; no integration has this slug (slugs start with a letter).
-const SLUG: &str = "(prompt-builder)";
+pub(crate) const SLUG: &str = "(prompt-builder)";
+/// Drafts one admin may ask for per minute: a person clicking, not a script.
+pub(crate) const RATE_PER_MINUTE: u32 = 10;
 
 /// What the helper model proposed.
 pub use gateway_types::PromptDraft as Draft;
@@ -70,55 +74,30 @@ pub async fn draft(
         request.push_str("\n\nImprove this existing prompt rather than starting from scratch:\n");
         request.push_str(existing);
     }
-    let payload = json!({
-        "model": model,
-        "messages": [
-            {"role": "system", "content": INSTRUCTIONS},
-            {"role": "user", "content": request},
-        ],
-        "max_tokens": MAX_TOKENS,
-        "temperature": 0.4,
-        "response_format": {"type": "json_object"},
-        "usage": {"include": true},
-    });
-    let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + gateway.config().request_timeout;
-    let outcome = gateway.upstream().chat(&payload, deadline).await;
-    let mut record = InvocationRecord::new(
-        SLUG,
-        crate::CallerKind::PromptBuilder.as_str(),
-        admin,
-        now_ms(),
-    );
-    record.model_requested = Some(model.clone());
-    record.attempts = 1;
-    record.latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let completion = match outcome {
-        Ok(completion) => completion,
-        Err(error) => {
-            record.attempts = error.attempts().max(1);
-            record.error_class = Some(error.class().to_owned());
-            record.error_message = Some(error.to_string());
-            gateway.telemetry().record(record).await;
-            return Err(Error::Upstream(error));
-        }
+    let draft = VersionDraft {
+        // The instructions speak of `{{ placeholders }}` themselves: sent as written.
+        prompt_template: format!("{{% raw %}}{INSTRUCTIONS}{{% endraw %}}"),
+        models: vec![model],
+        default_params: BTreeMap::from([
+            ("max_tokens".to_owned(), json!(MAX_TOKENS)),
+            ("temperature".to_owned(), json!(0.4)),
+            ("response_format".to_owned(), json!({"type": "json_object"})),
+        ]),
+        ..VersionDraft::default()
     };
-    record.status = Status::Ok;
-    record.model_used = completion.model.clone();
-    record.attempts = completion.attempts;
-    record.prompt_tokens = Some(completion.usage.prompt_tokens);
-    record.completion_tokens = Some(completion.usage.completion_tokens);
-    record.cost = completion.usage.cost;
-    record.generation_id = completion.generation_id.clone();
-    record.finish_reason = completion.finish_reason.clone();
-    let parsed = parse(&completion.text);
-    if let Err(errors) = &parsed {
-        record.status = Status::Error;
-        record.error_class = Some("unusable_draft".to_owned());
-        record.error_message = Some(errors.summary());
-    }
-    gateway.telemetry().record(record).await;
-    parsed.map_err(Error::Invalid)
+    let call = Call {
+        messages: vec![ChatMessage {
+            role: "user".to_owned(),
+            content: request,
+        }],
+        caller: Caller {
+            kind: CallerKind::PromptBuilder,
+            id: admin.map(str::to_owned),
+        },
+        ..Call::new(Target::Helper { draft })
+    };
+    let answer = gateway.call(call).await?.into_done()?;
+    parse(&answer.text).map_err(Error::Invalid)
 }
 
 /// The helper model behind "Draft with AI", or `None` while it is switched off.
@@ -148,6 +127,11 @@ pub async fn draft_for_console(
                 .collect::<Vec<_>>()
                 .join(" "),
         )),
+        Err(refused @ (Error::RateLimited { .. } | Error::BudgetExceeded { .. })) => {
+            Ok(DraftResult::Failed(format!(
+                "Draft with AI is paused: {refused}. Try again later."
+            )))
+        }
         Err(Error::Upstream(error)) => {
             let model = gateway.snapshot().settings.prompt_builder_model.clone();
             Ok(DraftResult::Failed(format!(

@@ -159,7 +159,7 @@ pub async fn finish_turn(
          values ($1, null, 'user', $2, $3)",
     )
     .bind(id)
-    .bind(user_message)
+    .bind(crate::store::storable(user_message).as_ref())
     .bind(now)
     .execute(&mut *tx)
     .await
@@ -171,7 +171,7 @@ pub async fn finish_turn(
         )
         .bind(id)
         .bind(invocation_id)
-        .bind(text)
+        .bind(crate::store::storable(text).as_ref())
         .bind(now)
         .execute(&mut *tx)
         .await

@@ -1,23 +1,28 @@
-//! The one invocation path. Every entry (public API, OpenAI-compatible API, console test, Rust
-//! API) resolves the integration from the snapshot, counts the call against the rate limit,
-//! validates and renders the prompt, reserves the worst-case cost against the daily cap, calls
-//! OpenRouter, settles the reservation to the billed cost and records exactly one telemetry row.
+//! The one invocation path. Every surface — the public API (chat, start, converse), the
+//! OpenAI-compatible API, the console's test and side-by-side runs, Draft with AI and the Rust
+//! API — builds one [`Call`] and hands it to [`call`]. It resolves the target from the snapshot
+//! and decides visibility itself, counts the call against the rate limit, checks the input,
+//! renders the prompt and reserves the worst-case cost against the daily cap. Then a tracked
+//! task takes over the upstream work and owns the call's ending: whatever happens to the caller,
+//! that task settles the reservation to what was billed and records exactly one telemetry row.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
-use gateway_types::{FieldErrors, Integration, NanoUsd, VersionDraft};
+use gateway_types::{FieldErrors, NanoUsd, VersionDraft};
 use serde_json::{Map, Value, json};
+use tokio::sync::{mpsc, oneshot};
 
+use crate::conversations::{self, Conversation};
 use crate::error::{Error, Result};
-use crate::limits::{Rejection, Reservation, caller_key};
+use crate::limits::{NO_INTEGRATION, Rejection, Reservation, caller_key};
 use crate::payload::{self, PayloadInput};
 use crate::prompts::{Prompt, request_hash};
 use crate::telemetry::{InvocationRecord, Status};
 use crate::upstream::{Citation, Completion, StreamEvent, UpstreamError, Usage};
-use crate::{Gateway, conversations, now_ms};
+use crate::{Gateway, now_ms};
 
 /// Who is calling; rate limits count per caller, conversations belong to one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +64,11 @@ impl Caller {
             id: None,
         }
     }
+
+    /// The bucket this caller's calls count in: one per token, whichever API surface it uses.
+    fn rate_key(&self) -> String {
+        caller_key(self.kind.as_str(), self.id.as_deref())
+    }
 }
 
 /// A message the caller adds after the rendered prompt.
@@ -68,29 +78,110 @@ pub struct ChatMessage {
     pub content: String,
 }
 
-/// One call of an integration.
+impl ChatMessage {
+    /// The console's optional extra message: one user turn, none when blank.
+    pub fn user(content: Option<String>) -> Vec<Self> {
+        content
+            .filter(|text| !text.trim().is_empty())
+            .map(|content| Self {
+                role: "user".to_owned(),
+                content,
+            })
+            .into_iter()
+            .collect()
+    }
+}
+
+/// Who may reach a live integration by its slug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The public and OpenAI-compatible APIs: active integrations visible to the API only;
+    /// any other answers "not found", so internal integrations do not reveal that they exist.
+    Api,
+    /// Rust code in the same process: every active integration.
+    Internal,
+}
+
+/// What a call runs against.
 #[derive(Debug, Clone)]
-pub struct InvokeRequest {
-    pub slug: String,
+pub enum Target {
+    /// An integration's active version, by slug, as `audience` may see it.
+    Live { slug: String, audience: Audience },
+    /// The console's test runs: an integration by id (active or not) with the form's unsaved
+    /// `draft`, else the saved version `version_id`, else its active version; `model` narrows
+    /// the models to that one (a side-by-side column).
+    Console {
+        integration_id: i64,
+        draft: Option<VersionDraft>,
+        version_id: Option<i64>,
+        model: Option<String>,
+    },
+    /// Draft with AI's helper model: no integration; the draft's template is its instructions.
+    Helper { draft: VersionDraft },
+}
+
+/// Whether the answer comes whole or as it is generated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Delivery {
+    #[default]
+    Whole,
+    Streamed,
+}
+
+/// The conversation a call belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Turn {
+    /// A one-off call.
+    #[default]
+    None,
+    /// Opens a thread and returns it; no model is called.
+    Start,
+    /// One turn of a thread: the given one, or a new one when `conversation_id` is `None`.
+    Continue {
+        conversation_id: Option<String>,
+        message: String,
+    },
+}
+
+/// One call of the gateway, from any surface.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub target: Target,
     pub args: Map<String, Value>,
     /// Extra messages after the rendered prompt; without any, the prompt itself is the request.
     pub messages: Vec<ChatMessage>,
     /// Generation options from the caller's allow-list (`max_tokens`, `temperature`, …).
     pub options: Map<String, Value>,
     pub caller: Caller,
+    pub delivery: Delivery,
+    pub turn: Turn,
     /// Deadline for the whole call, retries included; the deployment default when `None`.
     pub timeout: Option<Duration>,
 }
 
-impl InvokeRequest {
-    pub fn new(slug: impl Into<String>, args: Map<String, Value>) -> Self {
+impl Call {
+    /// A whole, one-off call of `target` by an internal caller, without args.
+    pub fn new(target: Target) -> Self {
         Self {
-            slug: slug.into(),
-            args,
+            target,
+            args: Map::new(),
             messages: Vec::new(),
             options: Map::new(),
             caller: Caller::internal(),
+            delivery: Delivery::Whole,
+            turn: Turn::None,
             timeout: None,
+        }
+    }
+
+    /// [`Self::new`] for the active integration `slug` as Rust code in the process sees it.
+    pub fn live(slug: impl Into<String>, args: Map<String, Value>) -> Self {
+        Self {
+            args,
+            ..Self::new(Target::Live {
+                slug: slug.into(),
+                audience: Audience::Internal,
+            })
         }
     }
 }
@@ -98,6 +189,8 @@ impl InvokeRequest {
 /// What a finished call returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvokeResult {
+    /// The integration's slug (the helper's name for Draft with AI).
+    pub slug: String,
     pub text: String,
     pub model_requested: String,
     pub model_used: String,
@@ -124,443 +217,296 @@ pub enum StreamItem {
 
 pub type InvokeStream = Pin<Box<dyn Stream<Item = Result<StreamItem>> + Send>>;
 
-/// What a call runs against: a live integration with its active version, or (console test) a
-/// draft that is not saved yet.
-struct Target {
-    integration: Integration,
-    version_id: Option<i64>,
-    draft: VersionDraft,
-    prompt: Arc<Prompt>,
-}
-
-/// Everything decided before the upstream request.
-struct Prepared {
-    payload: Value,
-    reservation: Option<Reservation>,
-    record: InvocationRecord,
-    primary: String,
-    started: Instant,
-    deadline: tokio::time::Instant,
-    conversation: Option<Turn>,
-}
-
-/// The conversation turn a call belongs to.
-struct Turn {
-    id: String,
-    user_message: String,
-    ttl_minutes: u32,
-}
-
-/// Runs a call to completion.
-pub async fn run(gateway: &Gateway, request: InvokeRequest) -> Result<InvokeResult> {
-    let target = resolve(gateway, &request.slug)?;
-    let prepared = prepare(gateway, target, &request, None, false).await?;
-    finish(gateway, prepared).await
-}
-
-/// Runs a call with an unsaved draft of an integration (the console's test panel). The draft is
-/// checked like a save would check it; limits and telemetry apply as for any call.
-pub async fn run_draft(
-    gateway: &Gateway,
-    integration: Integration,
-    draft: VersionDraft,
-    request: InvokeRequest,
-) -> Result<InvokeResult> {
-    let prepared = prepare(
-        gateway,
-        draft_target(integration, draft)?,
-        &request,
-        None,
-        false,
-    )
-    .await?;
-    finish(gateway, prepared).await
-}
-
-/// [`run_draft`], streaming the answer as it arrives.
-pub async fn stream_draft(
-    gateway: &Gateway,
-    integration: Integration,
-    draft: VersionDraft,
-    request: InvokeRequest,
-) -> Result<InvokeStream> {
-    let prepared = prepare(
-        gateway,
-        draft_target(integration, draft)?,
-        &request,
-        None,
-        true,
-    )
-    .await?;
-    start_stream(gateway, prepared).await
-}
-
-/// The console's test run, streamed: the form's unsaved draft, a saved version of the
-/// integration, or else its active version, called as an admin test by `admin`. Returns the
-/// integration's slug with the stream.
-pub async fn stream_test(
-    gateway: &Gateway,
-    run: gateway_types::TestRun,
-    admin: &str,
-) -> Result<(String, InvokeStream)> {
-    let live = gateway
-        .snapshot()
-        .integration_by_id(run.integration_id)
-        .cloned()
-        .ok_or(Error::NotFound("integration"))?;
-    let mut draft = match (run.draft, run.version_id) {
-        (Some(draft), _) => draft,
-        (None, Some(version_id)) => {
-            crate::versions::get_in(gateway.store(), run.integration_id, version_id)
-                .await?
-                .draft
-        }
-        (None, None) => live.version.draft.clone(),
-    };
-    if let Some(model) = run.model {
-        draft.models = vec![model];
-    }
-    let slug = live.integration.fields.slug.clone();
-    let message = run.message.filter(|m| !m.trim().is_empty());
-    let request = InvokeRequest {
-        messages: message
-            .map(|content| ChatMessage {
-                role: "user".to_owned(),
-                content,
-            })
-            .into_iter()
-            .collect(),
-        caller: Caller {
-            kind: CallerKind::AdminTest,
-            id: Some(admin.to_owned()),
-        },
-        ..InvokeRequest::new(&slug, run.args)
-    };
-    let events = stream_draft(gateway, live.integration.clone(), draft, request).await?;
-    Ok((slug, events))
-}
-
-fn draft_target(integration: Integration, draft: VersionDraft) -> Result<Target> {
-    let prompt = crate::versions::check_draft(&draft).map_err(Error::Invalid)?;
-    Ok(Target {
-        integration,
-        version_id: None,
-        draft,
-        prompt: Arc::new(prompt),
-    })
-}
-
-/// Runs a call and streams the answer as it arrives; the last item carries the summary.
-pub async fn stream(gateway: &Gateway, request: InvokeRequest) -> Result<InvokeStream> {
-    let target = resolve(gateway, &request.slug)?;
-    let prepared = prepare(gateway, target, &request, None, true).await?;
-    start_stream(gateway, prepared).await
-}
-
-/// Starts a conversation with a conversational integration.
-pub async fn start_conversation(
-    gateway: &Gateway,
-    slug: &str,
-    caller: &Caller,
-) -> Result<conversations::Conversation> {
-    let target = resolve_conversational(gateway, slug)?;
-    let ttl = ttl_minutes(gateway, &target.integration);
-    conversations::start(
-        gateway.store(),
-        target.integration.id,
-        caller.kind.as_str(),
-        caller.id.as_deref(),
-        ttl,
-        now_ms(),
-    )
-    .await
-}
-
-/// One turn of a conversation: the prompt rendered fresh with this turn's args, the stored
-/// history (trimmed to the model's context), and the new user message. The user message is
-/// stored even when the model call fails.
-pub async fn converse(
-    gateway: &Gateway,
-    conversation_id: Option<&str>,
-    message: String,
-    request: InvokeRequest,
-    streamed: bool,
-) -> Result<Either> {
-    let target = resolve_conversational(gateway, &request.slug)?;
-    let ttl = ttl_minutes(gateway, &target.integration);
-    let caller = &request.caller;
-    let now = now_ms();
-    let hold_ms = i64::try_from(
-        request
-            .timeout
-            .unwrap_or(gateway.config().request_timeout)
-            .as_millis(),
-    )
-    .unwrap_or(i64::MAX)
-    .saturating_add(5_000);
-    let conversation = match conversation_id {
-        Some(id) => {
-            conversations::claim_turn(
-                gateway.store(),
-                id,
-                target.integration.id,
-                caller.kind.as_str(),
-                caller.id.as_deref(),
-                hold_ms,
-                now,
-            )
-            .await?
-        }
-        None => {
-            let started = conversations::start(
-                gateway.store(),
-                target.integration.id,
-                caller.kind.as_str(),
-                caller.id.as_deref(),
-                ttl,
-                now,
-            )
-            .await?;
-            conversations::claim_turn(
-                gateway.store(),
-                &started.id,
-                target.integration.id,
-                caller.kind.as_str(),
-                caller.id.as_deref(),
-                hold_ms,
-                now,
-            )
-            .await?
-        }
-    };
-    let history = conversations::history(gateway.store(), &conversation.id).await?;
-    let history = trim_history(history, history_budget_chars(gateway, &target, &message));
-    let mut turn_request = request.clone();
-    turn_request.messages = history
-        .into_iter()
-        .map(|m| ChatMessage {
-            role: m.role,
-            content: m.content,
-        })
-        .chain(std::iter::once(ChatMessage {
-            role: "user".to_owned(),
-            content: message.clone(),
-        }))
-        .collect();
-    let turn = Turn {
-        id: conversation.id.clone(),
-        user_message: message,
-        ttl_minutes: ttl,
-    };
-    let prepared = match prepare(gateway, target, &turn_request, Some(turn), streamed).await {
-        Ok(prepared) => prepared,
-        Err(e) => {
-            // Nothing was sent: keep the thread as it was, just free it.
-            conversations::release_turn(gateway.store(), &conversation.id).await?;
-            return Err(e);
-        }
-    };
-    if streamed {
-        Ok(Either::Stream(start_stream(gateway, prepared).await?))
-    } else {
-        Ok(Either::Done(Box::new(finish(gateway, prepared).await?)))
-    }
-}
-
-/// A conversation turn's outcome, streamed or whole.
-pub enum Either {
+/// How a call came out: the whole answer, the stream of it, or the thread a `Turn::Start` opened.
+pub enum Outcome {
     Done(Box<InvokeResult>),
     Stream(InvokeStream),
+    Started(Conversation),
 }
 
-impl std::fmt::Debug for Either {
+impl Outcome {
+    /// The whole answer of a `Delivery::Whole` call.
+    pub fn into_done(self) -> Result<InvokeResult> {
+        match self {
+            Self::Done(result) => Ok(*result),
+            other => Err(Error::Internal(format!(
+                "expected a whole answer, got {other:?}"
+            ))),
+        }
+    }
+
+    /// The stream of a `Delivery::Streamed` call.
+    pub fn into_stream(self) -> Result<InvokeStream> {
+        match self {
+            Self::Stream(stream) => Ok(stream),
+            other => Err(Error::Internal(format!("expected a stream, got {other:?}"))),
+        }
+    }
+}
+
+impl std::fmt::Debug for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Done(result) => f.debug_tuple("Done").field(result).finish(),
             Self::Stream(_) => f.write_str("Stream(..)"),
+            Self::Started(conversation) => f.debug_tuple("Started").field(conversation).finish(),
         }
     }
 }
 
-/// Characters of history that fit the primary model's context next to the prompt, the new
-/// message and the answer (about four characters a token).
-fn history_budget_chars(gateway: &Gateway, target: &Target, message: &str) -> usize {
-    const DEFAULT_CONTEXT_TOKENS: u64 = 32_768;
-    let catalog = gateway.catalog().current();
-    let model = target.draft.models.first().and_then(|id| catalog.find(id));
-    let context = model
-        .and_then(|m| m.context_length)
-        .unwrap_or(DEFAULT_CONTEXT_TOKENS);
-    let answer = target
-        .draft
-        .default_params
-        .get("max_tokens")
-        .and_then(Value::as_u64)
-        .unwrap_or(u64::from(gateway.config().max_tokens_ceiling));
-    let fixed_chars = target.prompt.template().len() + message.len();
-    let available_tokens = context.saturating_sub(answer);
-    usize::try_from(available_tokens.saturating_mul(4))
-        .unwrap_or(usize::MAX)
-        .saturating_sub(fixed_chars)
+/// The target as the snapshot (or a saved version) says it is, for one call.
+struct Resolved {
+    slug: String,
+    integration_id: Option<i64>,
+    version_id: Option<i64>,
+    draft: VersionDraft,
+    prompt: Arc<Prompt>,
+    rate_limit: Option<u32>,
+    daily_cap: Option<NanoUsd>,
+    /// Minutes a thread lives idle, when the integration holds conversations.
+    conversation_ttl: Option<u32>,
 }
 
-/// Keeps the newest turns whose text fits in `budget_chars`; older turns are left out of the
-/// request (they stay stored).
-fn trim_history(
-    mut history: Vec<conversations::Message>,
-    budget_chars: usize,
-) -> Vec<conversations::Message> {
-    let mut used = 0;
-    let keep_from = history
-        .iter()
-        .rposition(|m| {
-            used += m.content.len();
-            used > budget_chars
-        })
-        .map_or(0, |i| i + 1);
-    history.drain(..keep_from);
-    history
-}
+impl Resolved {
+    fn of(
+        live: &crate::snapshot::LiveIntegration,
+        prompt: Arc<Prompt>,
+        settings: &crate::Settings,
+    ) -> Self {
+        let fields = &live.integration.fields;
+        Self {
+            slug: fields.slug.clone(),
+            integration_id: Some(live.integration.id),
+            version_id: Some(live.version.id),
+            draft: live.version.draft.clone(),
+            prompt,
+            rate_limit: fields
+                .rate_limit_per_minute
+                .or(settings.default_rate_limit_per_minute),
+            daily_cap: fields.daily_cap.or(settings.default_daily_cap),
+            conversation_ttl: fields.conversational.then(|| {
+                fields
+                    .conversation_ttl_minutes
+                    .unwrap_or(settings.conversation_ttl_minutes)
+            }),
+        }
+    }
 
-fn resolve_conversational(gateway: &Gateway, slug: &str) -> Result<Target> {
-    let target = resolve(gateway, slug)?;
-    if target.integration.fields.conversational {
-        Ok(target)
-    } else {
-        Err(Error::Conflict(FieldErrors::single(
-            "integration",
-            "This integration does not hold conversations.",
-        )))
+    /// The counters' key: the integration, or the one shared by calls of none.
+    fn limit_id(&self) -> i64 {
+        self.integration_id.unwrap_or(NO_INTEGRATION)
     }
 }
 
-/// The integration as the public API sees it: active and visible to the API, else "not found"
-/// (internal integrations do not reveal that they exist).
-pub fn resolve_for_api(
-    gateway: &Gateway,
-    slug: &str,
-) -> Result<Arc<crate::snapshot::LiveIntegration>> {
-    gateway
-        .snapshot()
-        .api_integration(slug)
-        .cloned()
-        .ok_or(Error::NotFound("integration"))
-}
-
-fn resolve(gateway: &Gateway, slug: &str) -> Result<Target> {
+/// Reads the snapshot once and finds the target, refusing what this target may not reach.
+async fn resolve(gateway: &Gateway, target: Target) -> Result<Resolved> {
     let snapshot = gateway.snapshot();
-    let live = snapshot
-        .integration(slug)
-        .filter(|live| live.integration.fields.active)
-        .ok_or(Error::NotFound("integration"))?;
-    let prompt = live.prompt.clone().map_err(Error::Invalid)?;
-    Ok(Target {
-        integration: live.integration.clone(),
-        version_id: Some(live.version.id),
-        draft: live.version.draft.clone(),
-        prompt,
-    })
+    let settings = &snapshot.settings;
+    match target {
+        Target::Live { slug, audience } => {
+            let live = match audience {
+                Audience::Api => snapshot.api_integration(&slug),
+                Audience::Internal => snapshot
+                    .integration(&slug)
+                    .filter(|live| live.integration.fields.active),
+            }
+            .ok_or(Error::NotFound("integration"))?;
+            let prompt = live.prompt.clone().map_err(Error::Invalid)?;
+            Ok(Resolved::of(live, prompt, settings))
+        }
+        Target::Console {
+            integration_id,
+            draft,
+            version_id,
+            model,
+        } => {
+            let live = snapshot
+                .integration_by_id(integration_id)
+                .ok_or(Error::NotFound("integration"))?;
+            let (mut draft, version_id) = match (draft, version_id) {
+                (Some(draft), _) => (draft, None),
+                (None, Some(version_id)) => {
+                    let version =
+                        crate::versions::get_in(gateway.store(), integration_id, version_id)
+                            .await?;
+                    (version.draft, Some(version_id))
+                }
+                (None, None) => (live.version.draft.clone(), Some(live.version.id)),
+            };
+            if let Some(model) = model {
+                draft.models = vec![model];
+            }
+            // Checked like a save would check it: the form may hold anything.
+            let prompt = crate::versions::check_draft(&draft).map_err(Error::Invalid)?;
+            Ok(Resolved {
+                version_id,
+                draft,
+                ..Resolved::of(live, Arc::new(prompt), settings)
+            })
+        }
+        Target::Helper { draft } => {
+            let prompt = crate::versions::check_draft(&draft).map_err(Error::Invalid)?;
+            Ok(Resolved {
+                slug: crate::builder::SLUG.to_owned(),
+                integration_id: None,
+                version_id: None,
+                draft,
+                prompt: Arc::new(prompt),
+                rate_limit: Some(crate::builder::RATE_PER_MINUTE),
+                daily_cap: settings.default_daily_cap,
+                conversation_ttl: None,
+            })
+        }
+    }
 }
 
-fn ttl_minutes(gateway: &Gateway, integration: &Integration) -> u32 {
-    integration
-        .fields
-        .conversation_ttl_minutes
-        .unwrap_or(gateway.snapshot().settings.conversation_ttl_minutes)
-}
-
-/// Everything up to the upstream request. Each refusal records its row before it returns.
-async fn prepare(
-    gateway: &Gateway,
-    target: Target,
-    request: &InvokeRequest,
-    turn: Option<Turn>,
-    streamed: bool,
-) -> Result<Prepared> {
+/// Runs one call: the only way into a model, whatever the surface.
+#[tracing::instrument(skip_all, fields(slug))]
+pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
     let started = Instant::now();
     let now = now_ms();
-    let settings = gateway.snapshot().settings.clone();
-    let fields = &target.integration.fields;
-    let primary = target.draft.models.first().cloned().unwrap_or_default();
-    let mut record = InvocationRecord::new(
-        &fields.slug,
-        request.caller.kind.as_str(),
-        request.caller.id.as_deref(),
-        now,
-    );
-    record.integration_id = Some(target.integration.id);
-    record.version_id = target.version_id;
-    record.model_requested = Some(primary.clone()).filter(|m| !m.is_empty());
-    record.conversation_id = turn.as_ref().map(|t| t.id.clone());
-    record.streamed = streamed;
-    record.request_hash = Some(request_hash(target.prompt.template(), &request.args));
-
-    // The rate limit comes first so that floods of invalid calls are limited too.
-    if let Some(limit) = fields
-        .rate_limit_per_minute
-        .or(settings.default_rate_limit_per_minute)
-    {
-        let key = caller_key(request.caller.kind.as_str(), request.caller.id.as_deref());
-        if let Some(Rejection::RateLimited { retry_after_secs }) = gateway
-            .limits()
-            .take_rate(target.integration.id, &key, limit, now)
-            .await?
-        {
-            let error = Error::RateLimited {
-                slug: fields.slug.clone(),
-                limit,
-                retry_after_secs,
-            };
-            return Err(reject(gateway, record, "rate_limited", error, started).await);
-        }
-    }
-
-    let rendered = match target.prompt.render(&request.args) {
-        Ok(text) => text,
-        Err(errors) => {
-            return Err(reject(
-                gateway,
-                record,
-                "invalid_args",
-                Error::Invalid(errors),
-                started,
-            )
-            .await);
+    let Call {
+        target,
+        args,
+        messages,
+        options,
+        caller,
+        delivery,
+        turn,
+        timeout,
+    } = call;
+    let resolved = resolve(gateway, target).await?;
+    tracing::Span::current().record("slug", resolved.slug.as_str());
+    let ttl = match (&turn, resolved.conversation_ttl) {
+        (Turn::None, _) => None,
+        (_, Some(ttl)) => Some(ttl),
+        (_, None) => {
+            return Err(Error::Conflict(FieldErrors::single(
+                "integration",
+                "This integration does not hold conversations.",
+            )));
         }
     };
-    let messages = compose_messages(rendered, &request.messages);
-    let primary_caching = crate::catalog::caching_mode(&primary);
+    let streamed = delivery == Delivery::Streamed;
+    let primary = resolved.draft.models.first().cloned().unwrap_or_default();
+    let mut record = InvocationRecord::new(
+        &resolved.slug,
+        caller.kind.as_str(),
+        caller.id.as_deref(),
+        now,
+    );
+    record.integration_id = resolved.integration_id;
+    record.version_id = resolved.version_id;
+    record.model_requested = Some(primary.clone()).filter(|m| !m.is_empty());
+    record.streamed = streamed;
+    record.request_hash = Some(request_hash(resolved.prompt.template(), &args));
+    let refused = Refusal {
+        gateway,
+        started,
+        record,
+    };
+
+    // The rate limit comes first so that floods of invalid calls are limited too.
+    if let Some(limit) = resolved.rate_limit
+        && let Some(Rejection::RateLimited { retry_after_secs }) = gateway
+            .limits()
+            .take_rate(resolved.limit_id(), &caller.rate_key(), limit, now)
+            .await?
+    {
+        let error = Error::RateLimited {
+            slug: resolved.slug.clone(),
+            limit,
+            retry_after_secs,
+        };
+        return Err(refused.record("rate_limited", error).await);
+    }
+    if let Err(errors) = refuse_nul(&args, &messages, &options, &turn) {
+        return Err(refused
+            .record("invalid_input", Error::Invalid(errors))
+            .await);
+    }
+    let (conversation_id, message) = match turn {
+        Turn::None => (None, None),
+        Turn::Start => {
+            let ttl = ttl.unwrap_or_default();
+            let started = start_thread(gateway, &resolved, &caller, ttl, now).await?;
+            return Ok(Outcome::Started(started));
+        }
+        Turn::Continue {
+            conversation_id,
+            message,
+        } => (conversation_id, Some(message)),
+    };
+    let rendered = match resolved.prompt.render(&args) {
+        Ok(text) => text,
+        Err(errors) => return Err(refused.record("invalid_args", Error::Invalid(errors)).await),
+    };
+
+    // A named thread is claimed now (its history is part of the request); a new one is opened
+    // only once every check passed, so a refused call leaves no thread behind.
+    let claimed = match (&conversation_id, &message) {
+        (Some(id), Some(_)) => {
+            let hold_ms = hold_ms(gateway, timeout);
+            let thread = conversations::claim_turn(
+                gateway.store(),
+                id,
+                resolved.limit_id(),
+                caller.kind.as_str(),
+                caller.id.as_deref(),
+                hold_ms,
+                now,
+            )
+            .await?;
+            Some(Claim::new(gateway, thread.id))
+        }
+        _ => None,
+    };
+    let mut request_messages = Vec::with_capacity(messages.len() + 8);
+    if let (Some(claim), Some(message)) = (&claimed, &message) {
+        let history = conversations::history(gateway.store(), &claim.id).await?;
+        let budget = history_budget_chars(gateway, &resolved, message);
+        request_messages.extend(
+            trim_history(history, budget)
+                .into_iter()
+                .map(|m| ChatMessage {
+                    role: m.role,
+                    content: m.content,
+                }),
+        );
+    }
+    request_messages.extend(messages);
+    if let Some(message) = &message {
+        request_messages.push(ChatMessage {
+            role: "user".to_owned(),
+            content: message.clone(),
+        });
+    }
     let payload = match payload::compose(&PayloadInput {
-        version: &target.draft,
-        messages,
-        caller_options: &request.options,
-        primary_caching,
+        version: &resolved.draft,
+        messages: compose_messages(rendered, &request_messages),
+        caller_options: &options,
+        primary_caching: crate::catalog::caching_mode(&primary),
         max_tokens_ceiling: gateway.config().max_tokens_ceiling,
         stream: streamed,
     }) {
         Ok(payload) => payload,
         Err(errors) => {
-            return Err(reject(
-                gateway,
-                record,
-                "invalid_options",
-                Error::Invalid(errors),
-                started,
-            )
-            .await);
+            return Err(refused
+                .record("invalid_options", Error::Invalid(errors))
+                .await);
         }
     };
 
-    let timeout = request.timeout.unwrap_or(gateway.config().request_timeout);
+    let timeout = timeout.unwrap_or(gateway.config().request_timeout);
     let deadline = tokio::time::Instant::now() + timeout;
-    let reservation = match fields.daily_cap.or(settings.default_daily_cap) {
+    let estimate = worst_case_cost(gateway, &resolved.draft.models, &payload);
+    let reservation = match resolved.daily_cap {
         Some(cap) => {
-            let estimate = worst_case_cost(gateway, &target.draft.models, &payload);
             // Waiting for other calls' holds may use at most a quarter of this call's time.
             let wait_until = tokio::time::Instant::now() + timeout / 4;
             match gateway
                 .limits()
-                .reserve(target.integration.id, cap, estimate, now, wait_until)
+                .reserve(resolved.limit_id(), cap, estimate, now, wait_until)
                 .await?
             {
                 Ok(reservation) => Some(reservation),
@@ -570,25 +516,226 @@ async fn prepare(
                         Rejection::RateLimited { .. } => NanoUsd::ZERO,
                     };
                     let error = Error::BudgetExceeded {
-                        slug: fields.slug.clone(),
+                        slug: resolved.slug.clone(),
                         spent,
                         cap,
                     };
-                    return Err(reject(gateway, record, "budget_exceeded", error, started).await);
+                    return Err(refused.record("budget_exceeded", error).await);
                 }
             }
         }
         None => None,
     };
-    Ok(Prepared {
-        payload,
-        reservation,
+    let turn = match (claimed, message) {
+        (Some(claim), Some(message)) => Some(claim.into_turn(message, ttl.unwrap_or_default())),
+        (None, Some(message)) => {
+            let ttl = ttl.unwrap_or_default();
+            let thread = start_thread(gateway, &resolved, &caller, ttl, now).await?;
+            conversations::claim_turn(
+                gateway.store(),
+                &thread.id,
+                resolved.limit_id(),
+                caller.kind.as_str(),
+                caller.id.as_deref(),
+                hold_ms(gateway, Some(timeout)),
+                now,
+            )
+            .await?;
+            Some(ThreadTurn {
+                id: thread.id,
+                user_message: message,
+                ttl_minutes: ttl,
+            })
+        }
+        _ => None,
+    };
+    let mut record = refused.record;
+    record.conversation_id = turn.as_ref().map(|t| t.id.clone());
+    let in_flight = InFlight {
+        gateway: gateway.clone(),
         record,
+        reservation,
+        estimate,
+        prompt_tokens: prompt_tokens(&payload),
         primary,
         started,
-        deadline,
-        conversation: turn,
-    })
+        limit_id: resolved.limit_id(),
+        turn,
+    };
+    match delivery {
+        Delivery::Whole => whole(in_flight, payload, deadline).await,
+        Delivery::Streamed => streaming(in_flight, payload, deadline).await,
+    }
+}
+
+/// A claimed turn of a named thread; released again when the call does not go ahead.
+struct Claim {
+    gateway: Gateway,
+    id: String,
+    kept: bool,
+}
+
+impl Claim {
+    fn new(gateway: &Gateway, id: String) -> Self {
+        Self {
+            gateway: gateway.clone(),
+            id,
+            kept: false,
+        }
+    }
+
+    fn into_turn(mut self, user_message: String, ttl_minutes: u32) -> ThreadTurn {
+        self.kept = true;
+        ThreadTurn {
+            id: std::mem::take(&mut self.id),
+            user_message,
+            ttl_minutes,
+        }
+    }
+}
+
+impl Drop for Claim {
+    /// A call refused after its claim frees the thread at once instead of leaving it locked
+    /// until the claim lapses. `Drop` cannot wait, so a tracked task runs the release.
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        let (gateway, id) = (self.gateway.clone(), std::mem::take(&mut self.id));
+        self.gateway.spawn(async move {
+            if let Err(e) = conversations::release_turn(gateway.store(), &id).await {
+                tracing::warn!(error = %e, "releasing a conversation turn");
+            }
+        });
+    }
+}
+
+async fn start_thread(
+    gateway: &Gateway,
+    resolved: &Resolved,
+    caller: &Caller,
+    ttl: u32,
+    now: i64,
+) -> Result<Conversation> {
+    conversations::start(
+        gateway.store(),
+        resolved.limit_id(),
+        caller.kind.as_str(),
+        caller.id.as_deref(),
+        ttl,
+        now,
+    )
+    .await
+}
+
+/// How long a claimed turn stays locked: the call's deadline and a margin.
+fn hold_ms(gateway: &Gateway, timeout: Option<Duration>) -> i64 {
+    i64::try_from(
+        timeout
+            .unwrap_or(gateway.config().request_timeout)
+            .as_millis(),
+    )
+    .unwrap_or(i64::MAX)
+    .saturating_add(5_000)
+}
+
+/// A call refused before it reached the model: its row, with the reason.
+struct Refusal<'a> {
+    gateway: &'a Gateway,
+    started: Instant,
+    record: InvocationRecord,
+}
+
+impl Refusal<'_> {
+    async fn record(self, class: &str, error: Error) -> Error {
+        let mut record = self.record;
+        record.error_class = Some(class.to_owned());
+        record.error_message = Some(match &error {
+            Error::Invalid(errors) => errors.summary(),
+            other => other.to_string(),
+        });
+        record.latency_ms = elapsed_ms(self.started);
+        self.gateway.telemetry().record(record).await;
+        error
+    }
+}
+
+const NUL_MESSAGE: &str = "Must not contain NUL characters (\\u0000).";
+
+/// Refuses NUL characters anywhere in the caller's input: no model needs them, and neither
+/// database can store them.
+fn refuse_nul(
+    args: &Map<String, Value>,
+    messages: &[ChatMessage],
+    options: &Map<String, Value>,
+    turn: &Turn,
+) -> std::result::Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    nul_in_object("args", args, &mut errors);
+    nul_in_object("options", options, &mut errors);
+    for (i, message) in messages.iter().enumerate() {
+        if message.content.contains('\0') {
+            errors.add(format!("messages.{i}.content"), NUL_MESSAGE);
+        }
+    }
+    if let Turn::Continue { message, .. } = turn
+        && message.contains('\0')
+    {
+        errors.add("message", NUL_MESSAGE);
+    }
+    errors.into_result(())
+}
+
+fn nul_in_object(path: &str, object: &Map<String, Value>, errors: &mut FieldErrors) {
+    for (key, value) in object {
+        let field = format!("{path}.{}", crate::store::storable(key));
+        if key.contains('\0') {
+            errors.add(
+                field.clone(),
+                "The name must not contain NUL characters (\\u0000).",
+            );
+        }
+        nul_in_value(&field, value, errors);
+    }
+}
+
+fn nul_in_value(path: &str, value: &Value, errors: &mut FieldErrors) {
+    match value {
+        Value::String(text) if text.contains('\0') => errors.add(path.to_owned(), NUL_MESSAGE),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_in_value(&format!("{path}.{i}"), item, errors);
+            }
+        }
+        Value::Object(object) => nul_in_object(path, object, errors),
+        _ => {}
+    }
+}
+
+/// Characters of history that fit the primary model's context next to the prompt, the new
+/// message and the answer (about four characters a token).
+fn history_budget_chars(gateway: &Gateway, resolved: &Resolved, message: &str) -> usize {
+    const DEFAULT_CONTEXT_TOKENS: u64 = 32_768;
+    let catalog = gateway.catalog().current();
+    let model = resolved
+        .draft
+        .models
+        .first()
+        .and_then(|id| catalog.find(id));
+    let context = model
+        .and_then(|m| m.context_length)
+        .unwrap_or(DEFAULT_CONTEXT_TOKENS);
+    let answer = resolved
+        .draft
+        .default_params
+        .get("max_tokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::from(gateway.config().max_tokens_ceiling));
+    let fixed_chars = resolved.prompt.template().len() + message.len();
+    let available_tokens = context.saturating_sub(answer);
+    usize::try_from(available_tokens.saturating_mul(4))
+        .unwrap_or(usize::MAX)
+        .saturating_sub(fixed_chars)
 }
 
 /// The rendered prompt leads; without caller messages it is the request itself (a user message,
@@ -606,13 +753,19 @@ fn compose_messages(rendered: String, extra: &[ChatMessage]) -> Vec<Value> {
         .collect()
 }
 
-/// The most any of the integration's models could charge for this payload: the prompt at about
-/// three characters a token, the completion at its `max_tokens` (or the model's limit).
-fn worst_case_cost(gateway: &Gateway, models: &[String], payload: &Value) -> NanoUsd {
+/// The prompt's size in tokens, at about three characters a token (generous on purpose: it
+/// feeds the worst case).
+fn prompt_tokens(payload: &Value) -> u64 {
     let prompt_chars: usize = payload["messages"].as_array().map_or(0, |messages| {
         messages.iter().map(|m| m.to_string().len()).sum()
     });
-    let prompt_tokens = (prompt_chars / 3 + 16) as u64;
+    (prompt_chars / 3 + 16) as u64
+}
+
+/// The most any of the integration's models could charge for this payload: the prompt at about
+/// three characters a token, the completion at its `max_tokens` (or the model's limit).
+fn worst_case_cost(gateway: &Gateway, models: &[String], payload: &Value) -> NanoUsd {
+    let prompt_tokens = prompt_tokens(payload);
     let ceiling = u64::from(gateway.config().max_tokens_ceiling);
     let requested = payload.get("max_tokens").and_then(Value::as_u64);
     let catalog = gateway.catalog().current();
@@ -632,253 +785,389 @@ fn worst_case_cost(gateway: &Gateway, models: &[String], payload: &Value) -> Nan
         .unwrap_or(gateway.config().unknown_price_estimate)
 }
 
-/// Records a refused call's row and hands back the error.
-async fn reject(
-    gateway: &Gateway,
-    mut record: InvocationRecord,
-    class: &str,
-    error: Error,
-    started: Instant,
-) -> Error {
-    record.error_class = Some(class.to_owned());
-    record.error_message = Some(match &error {
-        Error::Invalid(errors) => errors.summary(),
-        other => other.to_string(),
-    });
-    record.latency_ms = elapsed_ms(started);
-    gateway.telemetry().record(record).await;
-    error
+/// The turn of a thread a call belongs to, stored when the call ends.
+struct ThreadTurn {
+    id: String,
+    user_message: String,
+    ttl_minutes: u32,
 }
 
-async fn finish(gateway: &Gateway, mut prepared: Prepared) -> Result<InvokeResult> {
-    let upstream_started = Instant::now();
-    let outcome = gateway
-        .upstream()
-        .chat(&prepared.payload, prepared.deadline)
-        .await;
-    prepared.record.upstream_ms = Some(elapsed_ms(upstream_started));
-    match outcome {
-        Ok(completion) => succeed(gateway, prepared, completion, false).await,
-        Err(error) => Err(fail(gateway, prepared, error, None).await),
+/// A call that passed its checks. It lives in the task doing the upstream work, not with the
+/// caller, and each way of ending consumes it: exactly one settlement, exactly one row.
+struct InFlight {
+    gateway: Gateway,
+    record: InvocationRecord,
+    reservation: Option<Reservation>,
+    /// The worst case held against the cap: what a success of unknown price is charged.
+    estimate: NanoUsd,
+    prompt_tokens: u64,
+    primary: String,
+    started: Instant,
+    limit_id: i64,
+    turn: Option<ThreadTurn>,
+}
+
+/// A whole answer: the caller waits for the task, and the task finishes (and records) even
+/// when the caller stops waiting.
+async fn whole(
+    in_flight: InFlight,
+    payload: Value,
+    deadline: tokio::time::Instant,
+) -> Result<Outcome> {
+    let gateway = in_flight.gateway.clone();
+    let task = gateway.spawn(async move {
+        let upstream_started = Instant::now();
+        let outcome = in_flight.gateway.upstream().chat(&payload, deadline).await;
+        let mut in_flight = in_flight;
+        in_flight.record.upstream_ms = Some(elapsed_ms(upstream_started));
+        match outcome {
+            Ok(completion) => Ok(in_flight.succeed(completion, false).await),
+            Err(error) => Err(in_flight.fail(error).await),
+        }
+    });
+    match task.await {
+        Ok(result) => result.map(|r| Outcome::Done(Box::new(r))),
+        Err(e) => Err(Error::Internal(format!(
+            "a call's task ended abnormally: {e}"
+        ))),
     }
 }
 
-async fn start_stream(gateway: &Gateway, prepared: Prepared) -> Result<InvokeStream> {
-    let upstream = match gateway
-        .upstream()
-        .chat_stream(&prepared.payload, prepared.deadline)
-        .await
-    {
-        Ok(stream) => stream,
-        Err(error) => return Err(fail(gateway, prepared, error, None).await),
-    };
-    let state = StreamState {
-        gateway: gateway.clone(),
-        prepared: Some(prepared),
-        upstream,
-        text_len: 0,
-    };
-    Ok(Box::pin(
-        futures::stream::unfold(state, |mut state| async move {
-            let prepared = state.prepared.take()?;
-            match state.upstream.next().await {
-                Some(Ok(StreamEvent::Delta { text })) => {
-                    state.text_len += text.len();
-                    state.prepared = Some(prepared);
-                    Some((Ok(StreamItem::Delta(text)), state))
+/// Deltas waiting for a slow reader before the upstream is read further.
+const STREAM_BUFFER: usize = 32;
+
+/// A streamed answer: the task reads OpenRouter and forwards the deltas; a caller that stops
+/// reading cancels the upstream request, and the task records what was generated until then.
+async fn streaming(
+    in_flight: InFlight,
+    payload: Value,
+    deadline: tokio::time::Instant,
+) -> Result<Outcome> {
+    let (opened, open_result) = oneshot::channel::<Result<()>>();
+    let (items, received) = mpsc::channel::<Result<StreamItem>>(STREAM_BUFFER);
+    let gateway = in_flight.gateway.clone();
+    gateway.spawn(async move {
+        let upstream = match in_flight
+            .gateway
+            .upstream()
+            .open_stream(&payload, deadline)
+            .await
+        {
+            Ok(upstream) => upstream,
+            Err(error) => {
+                let error = in_flight.fail(error).await;
+                let _ = opened.send(Err(error));
+                return;
+            }
+        };
+        let _ = opened.send(Ok(()));
+        pump(in_flight, upstream, items).await;
+    });
+    match open_result.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return Err(error),
+        Err(_) => return Err(Error::Internal("a call's task ended abnormally".to_owned())),
+    }
+    let stream = futures::stream::unfold(received, |mut received| async move {
+        received.recv().await.map(|item| (item, received))
+    });
+    Ok(Outcome::Stream(Box::pin(stream)))
+}
+
+/// Forwards the upstream's events until the answer ends or the reader goes away.
+async fn pump(
+    in_flight: InFlight,
+    upstream: crate::upstream::OpenStream,
+    items: mpsc::Sender<Result<StreamItem>>,
+) {
+    let crate::upstream::OpenStream {
+        generation_id,
+        events: mut upstream,
+    } = upstream;
+    let mut text_len = 0;
+    loop {
+        let event = tokio::select! {
+            biased;
+            () = items.closed() => None,
+            event = upstream.next() => Some(event),
+        };
+        let event = match event {
+            // The reader left: stop the generation before settling what it cost.
+            None => {
+                drop(upstream);
+                in_flight.cancel(text_len, generation_id).await;
+                return;
+            }
+            Some(event) => event,
+        };
+        match event {
+            Some(Ok(StreamEvent::Delta { text })) => {
+                if text.is_empty() {
+                    continue;
                 }
-                Some(Ok(StreamEvent::Done(completion))) => {
-                    let item = succeed(&state.gateway, prepared, *completion, true)
-                        .await
-                        .map(|r| StreamItem::Done(Box::new(r)));
-                    Some((item, state))
-                }
-                Some(Ok(_)) => {
-                    state.prepared = Some(prepared);
-                    Some((Ok(StreamItem::Delta(String::new())), state))
-                }
-                Some(Err(error)) => {
-                    let error = fail(&state.gateway, prepared, error, None).await;
-                    Some((Err(error), state))
-                }
-                None => {
-                    let error = fail(
-                        &state.gateway,
-                        prepared,
-                        UpstreamError::Truncated {
-                            partial_usage: None,
-                            text_so_far_len: state.text_len,
-                        },
-                        None,
-                    )
-                    .await;
-                    Some((Err(error), state))
+                text_len += text.len();
+                if items.send(Ok(StreamItem::Delta(text))).await.is_err() {
+                    drop(upstream);
+                    in_flight.cancel(text_len, generation_id).await;
+                    return;
                 }
             }
-        })
-        .filter(|item| {
-            futures::future::ready(!matches!(item, Ok(StreamItem::Delta(text)) if text.is_empty()))
-        }),
-    ))
-}
-
-/// The state of a streamed call; dropping it before the end (the client went away) still
-/// settles the reservation and records the row, with what was consumed so far.
-struct StreamState {
-    gateway: Gateway,
-    prepared: Option<Prepared>,
-    upstream: crate::upstream::ChatStream,
-    text_len: usize,
-}
-
-impl Drop for StreamState {
-    fn drop(&mut self) {
-        let Some(mut prepared) = self.prepared.take() else {
-            return;
-        };
-        let gateway = self.gateway.clone();
-        let text_len = self.text_len;
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                // Providers bill what they generated before the connection closed: count the
-                // streamed text at about four characters a token at the primary's price.
-                let completion_tokens = (text_len / 4) as u64;
-                let estimate = gateway
-                    .catalog()
-                    .current()
-                    .find(&prepared.primary)
-                    .and_then(|m| crate::catalog::estimate_cost(m, 0, completion_tokens));
-                prepared.record.completion_tokens = Some(completion_tokens);
-                prepared.record.cost = estimate;
-                let _ = fail(&gateway, prepared, UpstreamError::Cancelled, estimate).await;
-            });
+            Some(Ok(StreamEvent::Reasoning { .. })) => {}
+            Some(Ok(StreamEvent::Done(completion))) => {
+                let result = in_flight.succeed(*completion, true).await;
+                let _ = items.send(Ok(StreamItem::Done(Box::new(result)))).await;
+                return;
+            }
+            Some(Err(error)) => {
+                let error = in_flight.fail(error).await;
+                let _ = items.send(Err(error)).await;
+                return;
+            }
+            None => {
+                let truncated = UpstreamError::Truncated {
+                    partial_usage: None,
+                    text_so_far_len: text_len,
+                };
+                let error = in_flight.fail(truncated).await;
+                let _ = items.send(Err(error)).await;
+                return;
+            }
         }
     }
 }
 
-async fn succeed(
-    gateway: &Gateway,
-    mut prepared: Prepared,
-    completion: Completion,
-    streamed: bool,
-) -> Result<InvokeResult> {
-    let latency_ms = elapsed_ms(prepared.started);
-    let model_used = completion
-        .model
-        .clone()
-        .unwrap_or_else(|| prepared.primary.clone());
-    let cost = completion.usage.cost.or_else(|| {
-        gateway.catalog().current().find(&model_used).and_then(|m| {
-            crate::catalog::estimate_cost(
-                m,
-                completion.usage.prompt_tokens,
-                completion.usage.completion_tokens,
-            )
-        })
-    });
-    settle(gateway, &mut prepared, cost).await;
-    let status = if same_model(&model_used, &prepared.primary) {
-        Status::Ok
-    } else {
-        Status::Fallback
-    };
-    let record = &mut prepared.record;
-    record.status = status;
-    record.model_used = Some(model_used.clone());
-    record.attempts = completion.attempts;
-    record.prompt_tokens = Some(completion.usage.prompt_tokens);
-    record.completion_tokens = Some(completion.usage.completion_tokens);
-    record.cached_tokens = Some(completion.usage.cached_tokens);
-    record.reasoning_tokens = Some(completion.usage.reasoning_tokens);
-    record.citation_count = Some(completion.citations.len() as u64);
-    record.cost = cost;
-    record.latency_ms = latency_ms;
-    record.generation_id = completion.generation_id.clone();
-    record.finish_reason = completion.finish_reason.clone();
-    record.streamed = streamed;
-    let invocation_id = record.id;
-    if let Some(turn) = &prepared.conversation {
-        let id = invocation_id.to_string();
-        crate::conversations::finish_turn(
-            gateway.store(),
-            &turn.id,
-            &turn.user_message,
-            Some((&completion.text, &id)),
-            turn.ttl_minutes,
-            now_ms(),
-        )
-        .await?;
+impl InFlight {
+    async fn succeed(mut self, completion: Completion, streamed: bool) -> InvokeResult {
+        let latency_ms = elapsed_ms(self.started);
+        let model_used = completion
+            .model
+            .clone()
+            .unwrap_or_else(|| self.primary.clone());
+        // Unknown cost after a success: charge the worst case rather than under-count, and
+        // write that same figure in the row, so that the counter and the rows agree.
+        let cost = completion
+            .usage
+            .cost
+            .or_else(|| {
+                self.gateway
+                    .catalog()
+                    .current()
+                    .find(&model_used)
+                    .and_then(|m| {
+                        crate::catalog::estimate_cost(
+                            m,
+                            completion.usage.prompt_tokens,
+                            completion.usage.completion_tokens,
+                        )
+                    })
+            })
+            .unwrap_or(self.estimate);
+        self.settle(cost).await;
+        let status = if same_model(&model_used, &self.primary) {
+            Status::Ok
+        } else {
+            Status::Fallback
+        };
+        let record = &mut self.record;
+        record.status = status;
+        record.model_used = Some(model_used.clone());
+        record.attempts = completion.attempts;
+        record.prompt_tokens = Some(completion.usage.prompt_tokens);
+        record.completion_tokens = Some(completion.usage.completion_tokens);
+        record.cached_tokens = Some(completion.usage.cached_tokens);
+        record.reasoning_tokens = Some(completion.usage.reasoning_tokens);
+        record.citation_count = Some(completion.citations.len() as u64);
+        record.cost = Some(cost);
+        record.latency_ms = latency_ms;
+        record.generation_id = completion.generation_id.clone();
+        record.finish_reason = completion.finish_reason.clone();
+        record.streamed = streamed;
+        let invocation_id = record.id;
+        self.store_turn(Some((&completion.text, &invocation_id.to_string())))
+            .await;
+        let result = InvokeResult {
+            slug: self.record.integration_slug.clone(),
+            text: completion.text,
+            model_requested: self.primary.clone(),
+            model_used,
+            usage: completion.usage,
+            cost: Some(cost),
+            latency_ms,
+            finish_reason: completion.finish_reason,
+            citations: completion.citations,
+            generation_id: completion.generation_id,
+            invocation_id,
+            conversation_id: self.turn.as_ref().map(|t| t.id.clone()),
+            status,
+            attempts: completion.attempts,
+        };
+        self.gateway.telemetry().record(self.record).await;
+        result
     }
-    let result = InvokeResult {
-        text: completion.text,
-        model_requested: prepared.primary.clone(),
-        model_used,
-        usage: completion.usage,
-        cost,
-        latency_ms,
-        finish_reason: completion.finish_reason,
-        citations: completion.citations,
-        generation_id: completion.generation_id,
-        invocation_id,
-        conversation_id: prepared.conversation.as_ref().map(|t| t.id.clone()),
-        status,
-        attempts: completion.attempts,
-    };
-    gateway.telemetry().record(prepared.record).await;
-    Ok(result)
-}
 
-/// Settles, records and converts an upstream failure.
-async fn fail(
-    gateway: &Gateway,
-    mut prepared: Prepared,
-    error: UpstreamError,
-    billed: Option<NanoUsd>,
-) -> Error {
-    let billed = billed.or_else(|| error.partial_usage().and_then(|u| u.cost));
-    settle(gateway, &mut prepared, billed).await;
-    if let Some(turn) = &prepared.conversation
-        && let Err(e) = crate::conversations::finish_turn(
-            gateway.store(),
+    /// An upstream failure: settled to what was billed (zero unless OpenRouter reported usage
+    /// before failing), the rest of the hold released.
+    async fn fail(mut self, error: UpstreamError) -> Error {
+        let billed = error.partial_usage().and_then(|u| u.cost);
+        self.settle(billed.unwrap_or(NanoUsd::ZERO)).await;
+        self.store_turn(None).await;
+        let record = &mut self.record;
+        record.status = Status::Error;
+        record.attempts = error.attempts().max(1);
+        record.cost = billed;
+        record.latency_ms = elapsed_ms(self.started);
+        record.error_class = Some(error.class().to_owned());
+        record.error_message = Some(error.to_string());
+        self.gateway.telemetry().record(self.record).await;
+        Error::Upstream(error)
+    }
+
+    /// The reader went away after `text_len` bytes of the answer: providers bill what they
+    /// generated until the connection closed, so the call is charged the streamed text (about
+    /// four characters a token) at the primary's price now, and corrected to OpenRouter's own
+    /// figure once its generation record is readable.
+    async fn cancel(mut self, text_len: usize, generation_id: Option<String>) {
+        let completion_tokens = text_len.div_ceil(4) as u64;
+        let estimate = self
+            .gateway
+            .catalog()
+            .current()
+            .find(&self.primary)
+            .and_then(|m| crate::catalog::estimate_cost(m, self.prompt_tokens, completion_tokens))
+            .unwrap_or(NanoUsd::ZERO);
+        self.settle(estimate).await;
+        self.store_turn(None).await;
+        let error = UpstreamError::Cancelled;
+        let record = &mut self.record;
+        record.status = Status::Cancelled;
+        record.attempts = 1;
+        record.prompt_tokens = Some(self.prompt_tokens);
+        record.completion_tokens = Some(completion_tokens);
+        record.cost = Some(estimate);
+        record.latency_ms = elapsed_ms(self.started);
+        record.error_class = Some(error.class().to_owned());
+        record.error_message = Some(error.to_string());
+        record.generation_id = generation_id.clone();
+        let (invocation_id, created_at_ms) = (record.id, record.created_at_ms);
+        self.gateway.telemetry().record(self.record).await;
+        if let Some(generation_id) = generation_id {
+            let gateway = self.gateway.clone();
+            let bill = Bill {
+                invocation_id,
+                limit_id: self.limit_id,
+                created_at_ms,
+                estimate,
+                generation_id,
+            };
+            self.gateway.spawn(bill.reconcile(gateway));
+        }
+    }
+
+    async fn settle(&mut self, amount: NanoUsd) {
+        match self.reservation.take() {
+            Some(reservation) => reservation.settle(amount).await,
+            None => {
+                self.gateway
+                    .limits()
+                    .record_spend(self.limit_id, amount, now_ms())
+                    .await;
+            }
+        }
+    }
+
+    /// Stores the thread's turn: the user's message always (so a failed call loses nothing),
+    /// the answer when there is one. The call was billed whatever happens here, so a database
+    /// that refuses the turn is logged, and the caller still gets the answer.
+    async fn store_turn(&self, answer: Option<(&str, &str)>) {
+        let Some(turn) = &self.turn else {
+            return;
+        };
+        if let Err(e) = conversations::finish_turn(
+            self.gateway.store(),
             &turn.id,
             &turn.user_message,
-            None,
+            answer,
             turn.ttl_minutes,
             now_ms(),
         )
         .await
-    {
-        tracing::warn!(error = %e, "storing the user turn of a failed call");
+        {
+            tracing::error!(error = %e, conversation = %turn.id, "storing a conversation turn failed");
+        }
     }
-    let record = &mut prepared.record;
-    record.status = Status::Error;
-    record.attempts = error.attempts().max(1);
-    record.cost = billed;
-    record.latency_ms = elapsed_ms(prepared.started);
-    record.error_class = Some(error.class().to_owned());
-    record.error_message = Some(error.to_string());
-    gateway.telemetry().record(prepared.record).await;
-    Error::Upstream(error)
 }
 
-async fn settle(gateway: &Gateway, prepared: &mut Prepared, billed: Option<NanoUsd>) {
-    let integration_id = prepared.record.integration_id.unwrap_or_default();
-    let outcome = match prepared.reservation.take() {
-        // Unknown cost after a success: keep the worst case rather than under-count.
-        Some(reservation) => {
-            let amount = billed.unwrap_or(reservation.amount());
-            reservation.settle(amount).await
+/// How often and how long a cancelled call's bill is looked for: OpenRouter answers 404 for a
+/// short while after a generation ends.
+const BILL_FIRST_LOOK: Duration = Duration::from_millis(250);
+const BILL_LOOKS: u32 = 8;
+
+/// A cancelled call whose generation record is to be read.
+struct Bill {
+    invocation_id: uuid::Uuid,
+    limit_id: i64,
+    created_at_ms: i64,
+    estimate: NanoUsd,
+    generation_id: String,
+}
+
+impl Bill {
+    /// Looks the generation up with growing pauses and, once found, corrects the row's cost and
+    /// the day's spend from the estimate to the billed figure. Gives up at shutdown.
+    async fn reconcile(self, gateway: Gateway) {
+        let mut pause = BILL_FIRST_LOOK;
+        for _ in 0..BILL_LOOKS {
+            tokio::select! {
+                () = gateway.stopping() => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+            pause *= 2;
+            match gateway.upstream().billed(&self.generation_id).await {
+                Ok(Some(billed)) => {
+                    gateway
+                        .telemetry()
+                        .set_cost(self.invocation_id, billed.cost)
+                        .await;
+                    gateway
+                        .limits()
+                        .correct_spend(
+                            self.limit_id,
+                            self.created_at_ms,
+                            self.estimate,
+                            billed.cost,
+                        )
+                        .await;
+                    return;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::debug!(%error, generation = %self.generation_id, "reading a generation's bill");
+                }
+            }
         }
-        None => {
-            gateway
-                .limits()
-                .record_spend(integration_id, billed.unwrap_or_default(), now_ms())
-                .await
-        }
-    };
-    if let Err(e) = outcome {
-        tracing::warn!(error = %e, "settling a call's spend");
+        tracing::warn!(
+            generation = %self.generation_id,
+            "OpenRouter has no bill for a cancelled call yet; its estimate stands"
+        );
     }
+}
+
+/// Keeps the newest turns whose text fits in `budget_chars`; older turns are left out of the
+/// request (they stay stored).
+fn trim_history(
+    mut history: Vec<conversations::Message>,
+    budget_chars: usize,
+) -> Vec<conversations::Message> {
+    let mut used = 0;
+    let keep_from = history
+        .iter()
+        .rposition(|m| {
+            used += m.content.len();
+            used > budget_chars
+        })
+        .map_or(0, |i| i + 1);
+    history.drain(..keep_from);
+    history
 }
 
 fn elapsed_ms(started: Instant) -> u64 {

@@ -36,11 +36,14 @@ use gateway_types::{
     Integration, IntegrationFields, SystemStatus, Version, VersionDiff, VersionDraft,
     VersionHistory,
 };
-pub use invoke::{Caller, CallerKind, InvokeRequest, InvokeResult};
+pub use invoke::{
+    Audience, Call, Caller, CallerKind, Delivery, InvokeResult, Outcome, Target, Turn,
+};
 pub use settings::Settings;
 pub use store::Store;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::catalog::Catalog;
 use crate::limits::Limits;
@@ -111,9 +114,15 @@ struct Inner {
     tokens: std::sync::RwLock<Arc<tokens::TokenSet>>,
     login_throttle: accounts::Throttle,
     token_use: tokens::UsageTracker,
-    stop: Arc<Notify>,
-    background: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    /// Cancelled when shutdown begins; long background work watches it.
+    stop: CancellationToken,
+    /// Every task the gateway spawns: calls' upstream work, settlements, reconciliations and the
+    /// maintenance loop. Shutdown waits for them.
+    tasks: TaskTracker,
 }
+
+/// How long shutdown waits for calls' tasks (answers still coming, bills being read).
+const TASKS_PATIENCE: Duration = Duration::from_secs(30);
 
 impl Gateway {
     /// Connects to the database, brings its schema up to date, loads the configuration snapshot
@@ -138,7 +147,8 @@ impl Gateway {
         catalog.load().await;
         let snapshot = SnapshotCell::default();
         snapshot.reload(&store, &config.settings).await?;
-        let limits = Limits::new(&store, now_ms()).await?;
+        let tasks = TaskTracker::new();
+        let limits = Limits::new(&store, now_ms(), tasks.clone()).await?;
         let telemetry = Telemetry::start(store.clone());
         let token_set = tokens::load(&store).await?;
         let gateway = Self {
@@ -153,8 +163,8 @@ impl Gateway {
                 tokens: std::sync::RwLock::new(Arc::new(token_set)),
                 login_throttle: accounts::Throttle::default(),
                 token_use: tokens::UsageTracker::default(),
-                stop: Arc::new(Notify::new()),
-                background: std::sync::Mutex::new(Vec::new()),
+                stop: CancellationToken::new(),
+                tasks,
             }),
         };
         gateway.spawn_maintenance();
@@ -558,18 +568,33 @@ impl Gateway {
 
     // --- calls
 
-    /// Calls an integration by slug with its template variables, as an internal caller.
+    /// Runs one call: every surface's way into a model (see [`invoke::call`]).
+    pub async fn call(&self, call: Call) -> Result<Outcome> {
+        invoke::call(self, call).await
+    }
+
+    /// Calls the active integration `slug` with its template variables, as an internal caller,
+    /// and waits for the whole answer: [`Self::call`] in its simplest form.
     pub async fn invoke(
         &self,
         slug: &str,
         args: serde_json::Map<String, serde_json::Value>,
     ) -> Result<InvokeResult> {
-        self.run(InvokeRequest::new(slug, args)).await
+        self.call(Call::live(slug, args)).await?.into_done()
     }
 
-    /// The full form of a call: extra messages, caller options and identity, deadline.
-    pub async fn run(&self, request: InvokeRequest) -> Result<InvokeResult> {
-        invoke::run(self, request).await
+    /// Spawns `task` where shutdown waits for it.
+    pub(crate) fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.tasks.spawn(task)
+    }
+
+    /// Resolves once shutdown has begun.
+    pub(crate) async fn stopping(&self) {
+        self.inner.stop.cancelled().await;
     }
 
     // --- lifecycle
@@ -577,16 +602,17 @@ impl Gateway {
     fn spawn_maintenance(&self) {
         let gateway = self.clone();
         let stop = self.inner.stop.clone();
-        let task = tokio::spawn(async move {
+        self.inner.tasks.spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(500));
             let mut ticks: u64 = 0;
             loop {
                 tokio::select! {
-                    () = stop.notified() => break,
+                    () = stop.cancelled() => break,
                     _ = tick.tick() => {}
                 }
                 ticks += 1;
                 gateway.follow_other_nodes().await;
+                gateway.inner.limits.retry_pending().await;
                 if ticks.is_multiple_of(10) {
                     gateway.flush_token_use().await;
                 }
@@ -596,9 +622,6 @@ impl Gateway {
                 }
             }
         });
-        if let Ok(mut tasks) = self.inner.background.lock() {
-            tasks.push(task);
-        }
     }
 
     /// Reloads the snapshot when another node (or process) changed the configuration.
@@ -638,20 +661,22 @@ impl Gateway {
         self.inner.catalog.refresh_if_stale().await;
     }
 
-    /// Stops the background tasks, writes every queued telemetry row and closes the pool. Call
-    /// once, after the last request finished.
+    /// Stops the background tasks, waits (bounded) for every call's task to end, then writes
+    /// every queued telemetry row and closes the pool. Call once, after the last request
+    /// finished.
     pub async fn close(&self) {
-        // notify_one keeps the wake-up for a task that is busy right now, unlike notify_waiters.
-        self.inner.stop.notify_one();
-        let tasks = self
-            .inner
-            .background
-            .lock()
-            .map(|mut t| std::mem::take(&mut *t))
-            .unwrap_or_default();
-        for task in tasks {
-            let _ = task.await;
+        self.inner.stop.cancel();
+        self.inner.tasks.close();
+        if tokio::time::timeout(TASKS_PATIENCE, self.inner.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                tasks = self.inner.tasks.len(),
+                "calls' tasks did not finish before shutdown; their rows may be missing"
+            );
         }
+        self.inner.limits.retry_pending().await;
         self.flush_token_use().await;
         self.inner.telemetry.shutdown().await;
         self.inner.store.close().await;

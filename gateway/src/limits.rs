@@ -1,14 +1,17 @@
 //! Guardrails before any spend: the per-minute rate limit (per integration and caller) and the
 //! daily spend cap (reserve the worst case, settle to the billed cost). Exact under concurrency:
 //! every check is one atomic step, in memory on a single node or one SQL statement on a shared
-//! PostgreSQL database.
+//! PostgreSQL database. While a shared database does not answer, the node counts in memory
+//! instead (calls keep working) and replays its settlements once the database is back.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use gateway_types::{Engine, NanoUsd};
 use sqlx::Row;
 use tokio::sync::Notify;
+use tokio_util::task::TaskTracker;
 
 use crate::error::{Result, StoreContext};
 use crate::store::Store;
@@ -17,6 +20,11 @@ const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 86_400_000;
 /// How often a call waiting for budget looks again at counters other nodes settle.
 const SHARED_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+/// A shared database that stopped answering is reported at most this often (milliseconds).
+const OUTAGE_LOG_EVERY_MS: i64 = 10_000;
+/// The counter id of calls that belong to no integration (Draft with AI); integration ids
+/// start at 1.
+pub const NO_INTEGRATION: i64 = 0;
 
 /// Why a call may not proceed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +39,8 @@ pub struct Limits {
     backend: Arc<Backend>,
     /// Woken whenever a hold is settled or released on this node.
     settled: Arc<Notify>,
+    /// Where settlements that cannot wait for their caller run (the gateway's task set).
+    tasks: TaskTracker,
 }
 
 #[derive(Debug)]
@@ -38,7 +48,46 @@ enum Backend {
     /// One node owns the database (SQLite): counters in memory, rebuilt from telemetry on start.
     Local(Mutex<LocalCounters>),
     /// Several nodes share PostgreSQL: counters are rows updated by single atomic statements.
-    Shared(Store),
+    Shared(Shared),
+}
+
+#[derive(Debug)]
+struct Shared {
+    store: Store,
+    /// What this node counts while the database does not answer.
+    fallback: Mutex<LocalCounters>,
+    /// Settlements the database refused, applied again by [`Limits::retry_pending`].
+    pending: Mutex<Vec<Adjustment>>,
+    last_outage_log: AtomicI64,
+}
+
+/// One change to a budget counter: `release` leaves the holds, `spend` joins the settled total
+/// (negative when a later bill corrects an estimate down).
+#[derive(Debug, Clone, Copy)]
+struct Adjustment {
+    integration_id: i64,
+    day: i64,
+    release: NanoUsd,
+    spend: NanoUsd,
+}
+
+impl Shared {
+    /// Notes that the database failed and that this node counts on its own meanwhile.
+    fn outage(&self, error: &crate::Error, now_ms: i64) {
+        let last = self.last_outage_log.load(Ordering::Relaxed);
+        if now_ms - last >= OUTAGE_LOG_EVERY_MS
+            && self
+                .last_outage_log
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(%error, "the shared limit counters do not answer; counting on this node until they do");
+        }
+    }
+
+    fn fallback(&self) -> std::sync::MutexGuard<'_, LocalCounters> {
+        self.fallback.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -56,6 +105,57 @@ struct Budget {
     reserved: NanoUsd,
 }
 
+impl LocalCounters {
+    /// Counts a call unless `limit` calls of this caller passed this minute.
+    fn take_rate(&mut self, integration_id: i64, caller: &str, limit: u32, minute: i64) -> bool {
+        if self.minute != minute {
+            self.minute = minute;
+            self.calls.clear();
+        }
+        let count = self
+            .calls
+            .entry((integration_id, caller.to_owned()))
+            .or_default();
+        if *count < limit {
+            *count += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Holds `amount` if it fits under `cap`; else the settled spend.
+    fn try_reserve(
+        &mut self,
+        integration_id: i64,
+        day: i64,
+        cap: NanoUsd,
+        amount: NanoUsd,
+    ) -> Option<NanoUsd> {
+        let budget = self.budgets.entry((integration_id, day)).or_default();
+        if budget
+            .spent
+            .saturating_add(budget.reserved)
+            .saturating_add(amount)
+            <= cap
+        {
+            budget.reserved = budget.reserved.saturating_add(amount);
+            None
+        } else {
+            Some(budget.spent)
+        }
+    }
+
+    fn adjust(&mut self, change: Adjustment) {
+        let budget = self
+            .budgets
+            .entry((change.integration_id, change.day))
+            .or_default();
+        budget.reserved = budget.reserved.saturating_sub(change.release);
+        budget.spent = budget.spent.saturating_add(change.spend);
+    }
+}
+
 /// Worst-case spend held against a daily cap until the call settles. Dropping it unsettled (a
 /// cancelled call) releases it.
 #[derive(Debug)]
@@ -66,19 +166,27 @@ pub struct Reservation {
     day: i64,
     amount: NanoUsd,
     settled: bool,
+    /// Held in this node's fallback counters because the shared database did not answer.
+    local: bool,
 }
 
 impl Limits {
     /// Chooses the backend for the store's engine and, for in-memory counters, rebuilds today's
     /// spend and this minute's calls from the invocation log so a restart forgets nothing.
-    pub async fn new(store: &Store, now_ms: i64) -> Result<Self> {
+    pub async fn new(store: &Store, now_ms: i64, tasks: TaskTracker) -> Result<Self> {
         let backend = match store.engine() {
-            Engine::Postgres => Backend::Shared(store.clone()),
+            Engine::Postgres => Backend::Shared(Shared {
+                store: store.clone(),
+                fallback: Mutex::default(),
+                pending: Mutex::default(),
+                last_outage_log: AtomicI64::new(i64::MIN / 2),
+            }),
             Engine::Sqlite => Backend::Local(Mutex::new(rebuild(store, now_ms).await?)),
         };
         Ok(Self {
             backend: Arc::new(backend),
             settled: Arc::new(Notify::new()),
+            tasks,
         })
     }
 
@@ -93,21 +201,11 @@ impl Limits {
     ) -> Result<Option<Rejection>> {
         let minute = now_ms.div_euclid(MINUTE_MS);
         let passed = match &*self.backend {
-            Backend::Local(counters) => {
-                let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
-                if counters.minute != minute {
-                    counters.minute = minute;
-                    counters.calls.clear();
-                }
-                let count = counters.calls.entry((integration_id, caller.to_owned())).or_default();
-                if *count < limit {
-                    *count += 1;
-                    true
-                } else {
-                    false
-                }
-            }
-            Backend::Shared(store) => sqlx::query(
+            Backend::Local(counters) => counters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take_rate(integration_id, caller, limit, minute),
+            Backend::Shared(shared) => match sqlx::query(
                 "insert into ai_limit_counters (key, value, reserved, expires_at) values ($1, 1, 0, $3)
                  on conflict (key) do update set value = ai_limit_counters.value + 1
                  where ai_limit_counters.value < $2
@@ -116,10 +214,18 @@ impl Limits {
             .bind(format!("rate:{integration_id}:{caller}:{minute}"))
             .bind(i64::from(limit))
             .bind((minute + 1) * MINUTE_MS)
-            .fetch_optional(store.pool())
+            .fetch_optional(shared.store.pool())
             .await
-            .context("counting a call against the rate limit")?
-            .is_some(),
+            .context("counting a call against the rate limit")
+            {
+                Ok(row) => row.is_some(),
+                Err(error) => {
+                    shared.outage(&error, now_ms);
+                    shared
+                        .fallback()
+                        .take_rate(integration_id, caller, limit, minute)
+                }
+            },
         };
         Ok((!passed).then(|| Rejection::RateLimited {
             retry_after_secs: u64::try_from(((minute + 1) * MINUTE_MS - now_ms + 999) / 1000)
@@ -145,17 +251,18 @@ impl Limits {
             // Register interest before trying, so a settlement between the try and the wait
             // still wakes this call.
             let settled = self.settled.notified();
-            let spent = match self.try_reserve(integration_id, day, cap, amount).await? {
-                None => {
-                    return Ok(Ok(Reservation {
-                        limits: self.clone(),
-                        integration_id,
-                        day,
-                        amount,
-                        settled: false,
-                    }));
-                }
-                Some(spent) => spent,
+            let (spent, local) = self
+                .try_reserve(integration_id, day, cap, amount, now_ms)
+                .await;
+            let Some(spent) = spent else {
+                return Ok(Ok(Reservation {
+                    limits: self.clone(),
+                    integration_id,
+                    day,
+                    amount,
+                    settled: false,
+                    local,
+                }));
             };
             let could_fit_later = spent.saturating_add(amount) <= cap;
             if !could_fit_later || tokio::time::Instant::now() >= wait_until {
@@ -170,62 +277,35 @@ impl Limits {
         }
     }
 
-    /// One atomic attempt: `None` when the hold was taken, else the settled spend.
+    /// One atomic attempt: `None` when the hold was taken, else the settled spend; and whether
+    /// it was decided by this node's fallback counters.
     async fn try_reserve(
         &self,
         integration_id: i64,
         day: i64,
         cap: NanoUsd,
         amount: NanoUsd,
-    ) -> Result<Option<NanoUsd>> {
+        now_ms: i64,
+    ) -> (Option<NanoUsd>, bool) {
         match &*self.backend {
-            Backend::Local(counters) => {
-                let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
-                let budget = counters.budgets.entry((integration_id, day)).or_default();
-                if budget
-                    .spent
-                    .saturating_add(budget.reserved)
-                    .saturating_add(amount)
-                    <= cap
-                {
-                    budget.reserved = budget.reserved.saturating_add(amount);
-                    Ok(None)
-                } else {
-                    Ok(Some(budget.spent))
+            Backend::Local(counters) => (
+                counters
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .try_reserve(integration_id, day, cap, amount),
+                true,
+            ),
+            Backend::Shared(shared) => {
+                match shared_reserve(&shared.store, integration_id, day, cap, amount).await {
+                    Ok(spent) => (spent, false),
+                    Err(error) => {
+                        shared.outage(&error, now_ms);
+                        let spent = shared
+                            .fallback()
+                            .try_reserve(integration_id, day, cap, amount);
+                        (spent, true)
+                    }
                 }
-            }
-            Backend::Shared(store) => {
-                let key = budget_key(integration_id, day);
-                sqlx::query(
-                    "insert into ai_limit_counters (key, value, reserved, expires_at) values ($1, 0, 0, $2)
-                     on conflict (key) do nothing",
-                )
-                .bind(&key)
-                .bind((day + 2) * DAY_MS)
-                .execute(store.pool())
-                .await
-                .context("opening today's budget")?;
-                let held = sqlx::query(
-                    "update ai_limit_counters set reserved = reserved + $2
-                     where key = $1 and value + reserved + $2 <= $3
-                     returning value",
-                )
-                .bind(&key)
-                .bind(amount.0)
-                .bind(cap.0)
-                .fetch_optional(store.pool())
-                .await
-                .context("reserving against the daily cap")?;
-                if held.is_some() {
-                    return Ok(None);
-                }
-                let spent: i64 =
-                    sqlx::query_scalar("select value from ai_limit_counters where key = $1")
-                        .bind(&key)
-                        .fetch_one(store.pool())
-                        .await
-                        .context("reading today's spend")?;
-                Ok(Some(NanoUsd(spent)))
             }
         }
     }
@@ -240,11 +320,11 @@ impl Limits {
                 .budgets
                 .get(&(integration_id, day))
                 .map_or(NanoUsd::ZERO, |b| b.spent)),
-            Backend::Shared(store) => {
+            Backend::Shared(shared) => {
                 let spent: Option<i64> =
                     sqlx::query_scalar("select value from ai_limit_counters where key = $1")
                         .bind(budget_key(integration_id, day))
-                        .fetch_optional(store.pool())
+                        .fetch_optional(shared.store.pool())
                         .await
                         .context("reading today's spend")?;
                 Ok(NanoUsd(spent.unwrap_or(0)))
@@ -264,11 +344,11 @@ impl Limits {
                 .filter(|((_, d), _)| *d == day)
                 .map(|((id, _), budget)| (*id, budget.spent))
                 .collect()),
-            Backend::Shared(store) => {
+            Backend::Shared(shared) => {
                 let rows =
                     sqlx::query("select key, value from ai_limit_counters where key like $1")
                         .bind(budget_key_pattern(day))
-                        .fetch_all(store.pool())
+                        .fetch_all(shared.store.pool())
                         .await
                         .context("reading today's spend")?;
                 let mut spent = HashMap::new();
@@ -286,111 +366,201 @@ impl Limits {
 
     /// Adds spend that was not reserved (calls without a cap still count toward today's total,
     /// so that a cap set later in the day sees it).
-    pub async fn record_spend(
+    pub async fn record_spend(&self, integration_id: i64, amount: NanoUsd, now_ms: i64) {
+        let change = Adjustment {
+            integration_id,
+            day: now_ms.div_euclid(DAY_MS),
+            release: NanoUsd::ZERO,
+            spend: amount,
+        };
+        self.adjust(change, false).await;
+    }
+
+    /// Replaces `estimate` by `billed` in the spend of the UTC day `day_of_ms` falls on: a
+    /// call's bill that arrived after it was settled.
+    pub async fn correct_spend(
         &self,
         integration_id: i64,
-        amount: NanoUsd,
-        now_ms: i64,
-    ) -> Result<()> {
-        let day = now_ms.div_euclid(DAY_MS);
-        self.adjust(integration_id, day, NanoUsd::ZERO, amount)
-            .await
+        day_of_ms: i64,
+        estimate: NanoUsd,
+        billed: NanoUsd,
+    ) {
+        let change = Adjustment {
+            integration_id,
+            day: day_of_ms.div_euclid(DAY_MS),
+            release: NanoUsd::ZERO,
+            spend: NanoUsd(billed.0.saturating_sub(estimate.0)),
+        };
+        self.adjust(change, false).await;
     }
 
     /// Deletes counter rows whose window is over (shared backend only).
     pub async fn prune(&self, now_ms: i64) -> Result<u64> {
         match &*self.backend {
             Backend::Local(_) => Ok(0),
-            Backend::Shared(store) => Ok(sqlx::query(
+            Backend::Shared(shared) => Ok(sqlx::query(
                 "delete from ai_limit_counters where expires_at < $1",
             )
             .bind(now_ms)
-            .execute(store.pool())
+            .execute(shared.store.pool())
             .await
             .context("pruning limit counters")?
             .rows_affected()),
         }
     }
 
-    async fn adjust(
-        &self,
-        integration_id: i64,
-        day: i64,
-        release: NanoUsd,
-        spend: NanoUsd,
-    ) -> Result<()> {
-        match &*self.backend {
-            Backend::Local(counters) => {
-                let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
-                let budget = counters.budgets.entry((integration_id, day)).or_default();
-                budget.reserved = budget.reserved.saturating_sub(release);
-                budget.spent = budget.spent.saturating_add(spend);
+    /// Applies again the settlements the shared database refused while it was away, in order;
+    /// the first that fails again waits for the next round. Returns how many are still waiting.
+    pub async fn retry_pending(&self) -> usize {
+        let Backend::Shared(shared) = &*self.backend else {
+            return 0;
+        };
+        let waiting: Vec<Adjustment> = std::mem::take(
+            &mut *shared
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let mut left = Vec::new();
+        for change in waiting {
+            if !left.is_empty() || shared_adjust(&shared.store, change).await.is_err() {
+                left.push(change);
             }
-            Backend::Shared(store) => {
-                sqlx::query(
-                    "insert into ai_limit_counters (key, value, reserved, expires_at) values ($1, $3, 0, $4)
-                     on conflict (key) do update set reserved = ai_limit_counters.reserved - $2,
-                         value = ai_limit_counters.value + $3",
-                )
-                .bind(budget_key(integration_id, day))
-                .bind(release.0)
-                .bind(spend.0)
-                .bind((day + 2) * DAY_MS)
-                .execute(store.pool())
-                .await
-                .context("settling spend against the daily cap")?;
+        }
+        let mut pending = shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        left.append(&mut pending);
+        *pending = left;
+        pending.len()
+    }
+
+    /// Applies one change where its hold was taken: in memory (`local`), else in the shared
+    /// row, queued for [`Self::retry_pending`] when the database refuses it.
+    async fn adjust(&self, change: Adjustment, local: bool) {
+        match &*self.backend {
+            Backend::Local(counters) => counters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .adjust(change),
+            Backend::Shared(shared) if local => shared.fallback().adjust(change),
+            Backend::Shared(shared) => {
+                if let Err(error) = shared_adjust(&shared.store, change).await {
+                    shared.outage(&error, crate::now_ms());
+                    shared
+                        .pending
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(change);
+                }
             }
         }
         self.settled.notify_waiters();
-        Ok(())
     }
+}
+
+/// One atomic attempt on the shared row: `None` when the hold was taken, else the settled spend.
+async fn shared_reserve(
+    store: &Store,
+    integration_id: i64,
+    day: i64,
+    cap: NanoUsd,
+    amount: NanoUsd,
+) -> Result<Option<NanoUsd>> {
+    let key = budget_key(integration_id, day);
+    sqlx::query(
+        "insert into ai_limit_counters (key, value, reserved, expires_at) values ($1, 0, 0, $2)
+         on conflict (key) do nothing",
+    )
+    .bind(&key)
+    .bind((day + 2) * DAY_MS)
+    .execute(store.pool())
+    .await
+    .context("opening today's budget")?;
+    let held = sqlx::query(
+        "update ai_limit_counters set reserved = reserved + $2
+         where key = $1 and value + reserved + $2 <= $3
+         returning value",
+    )
+    .bind(&key)
+    .bind(amount.0)
+    .bind(cap.0)
+    .fetch_optional(store.pool())
+    .await
+    .context("reserving against the daily cap")?;
+    if held.is_some() {
+        return Ok(None);
+    }
+    let spent: i64 = sqlx::query_scalar("select value from ai_limit_counters where key = $1")
+        .bind(&key)
+        .fetch_one(store.pool())
+        .await
+        .context("reading today's spend")?;
+    Ok(Some(NanoUsd(spent)))
+}
+
+async fn shared_adjust(store: &Store, change: Adjustment) -> Result<()> {
+    sqlx::query(
+        "insert into ai_limit_counters (key, value, reserved, expires_at) values ($1, $3, 0, $4)
+         on conflict (key) do update set reserved = ai_limit_counters.reserved - $2,
+             value = ai_limit_counters.value + $3",
+    )
+    .bind(budget_key(change.integration_id, change.day))
+    .bind(change.release.0)
+    .bind(change.spend.0)
+    .bind((change.day + 2) * DAY_MS)
+    .execute(store.pool())
+    .await
+    .context("settling spend against the daily cap")?;
+    Ok(())
 }
 
 impl Reservation {
     /// Replaces the held worst case by what the call really cost (zero when it failed).
-    pub async fn settle(mut self, billed: NanoUsd) -> Result<()> {
+    pub async fn settle(mut self, billed: NanoUsd) {
         self.settled = true;
-        self.limits
-            .adjust(self.integration_id, self.day, self.amount, billed)
-            .await
+        let change = self.change(billed);
+        self.limits.adjust(change, self.local).await;
     }
 
     pub fn amount(&self) -> NanoUsd {
         self.amount
     }
+
+    fn change(&self, spend: NanoUsd) -> Adjustment {
+        Adjustment {
+            integration_id: self.integration_id,
+            day: self.day,
+            release: self.amount,
+            spend,
+        }
+    }
 }
 
 impl Drop for Reservation {
+    /// A hold nobody settled (its call's task died) is released, never kept until midnight.
     fn drop(&mut self) {
         if self.settled {
             return;
         }
-        let (limits, integration_id, day, amount) = (
-            self.limits.clone(),
-            self.integration_id,
-            self.day,
-            self.amount,
-        );
+        let change = self.change(NanoUsd::ZERO);
+        let (limits, local) = (self.limits.clone(), self.local);
         match &*limits.backend {
             Backend::Local(counters) => {
-                let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
-                let budget = counters.budgets.entry((integration_id, day)).or_default();
-                budget.reserved = budget.reserved.saturating_sub(amount);
-                drop(counters);
+                counters
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .adjust(change);
+                limits.settled.notify_waiters();
+            }
+            Backend::Shared(shared) if local => {
+                shared.fallback().adjust(change);
                 limits.settled.notify_waiters();
             }
             Backend::Shared(_) => {
-                // A call cancelled mid-flight (client gone): release the hold in the background.
-                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                    runtime.spawn(async move {
-                        if let Err(e) = limits
-                            .adjust(integration_id, day, amount, NanoUsd::ZERO)
-                            .await
-                        {
-                            tracing::warn!(error = %e, "releasing a cancelled budget reservation");
-                        }
-                    });
-                }
+                let tasks = limits.tasks.clone();
+                tasks.spawn(async move { limits.adjust(change, false).await });
             }
         }
     }
@@ -421,9 +591,10 @@ async fn rebuild(store: &Store, now_ms: i64) -> Result<LocalCounters> {
         ..LocalCounters::default()
     };
     let spend = sqlx::query(
-        "select integration_id, sum(cost_nanos) as spent from ai_invocations
-         where created_at >= $1 and integration_id is not null and cost_nanos is not null
-         group by integration_id",
+        "select coalesce(integration_id, 0) as integration_id, sum(cost_nanos) as spent
+         from ai_invocations
+         where created_at >= $1 and cost_nanos is not null
+         group by coalesce(integration_id, 0)",
     )
     .bind(day * DAY_MS)
     .fetch_all(store.pool())
@@ -461,15 +632,21 @@ async fn rebuild(store: &Store, now_ms: i64) -> Result<LocalCounters> {
         let caller_id: Option<String> =
             row.try_get("caller_id").context("reading rebuilt calls")?;
         let count: i64 = row.try_get("calls").context("reading rebuilt calls")?;
-        counters.calls.insert(
-            (id, caller_key(&caller_type, caller_id.as_deref())),
-            u32::try_from(count).unwrap_or(u32::MAX),
-        );
+        // `/v1` and the native API rows of one token share a bucket.
+        let calls = counters
+            .calls
+            .entry((id, caller_key(&caller_type, caller_id.as_deref())))
+            .or_default();
+        *calls = calls.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
     }
     Ok(counters)
 }
 
-/// The identity rate limits count per: `type:id`, or `type:anon` without an id.
+/// The identity rate limits count per: the token for callers of either API surface (one
+/// token, one bucket), else `type:id`, or `type:anon` without an id.
 pub fn caller_key(caller_type: &str, caller_id: Option<&str>) -> String {
-    format!("{caller_type}:{}", caller_id.unwrap_or("anon"))
+    match (caller_type, caller_id) {
+        ("api" | "openai", Some(token)) => token.to_owned(),
+        (_, id) => format!("{caller_type}:{}", id.unwrap_or("anon")),
+    }
 }

@@ -4,7 +4,7 @@
 use axum::extract::{FromRequest, Request};
 use gateway::invoke::ChatMessage;
 use gateway::types::FieldErrors;
-use gateway::{Caller, InvokeRequest};
+use gateway::{Audience, Call, Caller, Delivery, Target, Turn};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -62,16 +62,16 @@ pub(crate) struct ChatBody {
     args: Map<String, Value>,
     messages: Vec<ChatMessage>,
     options: Map<String, Value>,
-    pub stream: bool,
+    stream: bool,
 }
 
 /// `POST /{slug}/converse`.
 pub(crate) struct ConverseBody {
-    pub conversation_id: Option<String>,
-    pub message: String,
+    conversation_id: Option<String>,
+    message: String,
     args: Map<String, Value>,
     options: Map<String, Value>,
-    pub stream: bool,
+    stream: bool,
 }
 
 impl ParseBody for ChatBody {
@@ -88,13 +88,31 @@ impl ParseBody for ChatBody {
 }
 
 impl ChatBody {
-    pub fn into_request(self, slug: &str, caller: Caller) -> InvokeRequest {
-        InvokeRequest {
+    pub fn into_call(self, slug: &str, caller: Caller) -> Call {
+        Call {
+            args: self.args,
             messages: self.messages,
             options: self.options,
             caller,
-            ..InvokeRequest::new(slug, self.args)
+            delivery: delivery(self.stream),
+            ..Call::new(api_target(slug))
         }
+    }
+}
+
+/// An integration as the public API may reach it.
+pub(crate) fn api_target(slug: &str) -> Target {
+    Target::Live {
+        slug: slug.to_owned(),
+        audience: Audience::Api,
+    }
+}
+
+pub(crate) fn delivery(stream: bool) -> Delivery {
+    if stream {
+        Delivery::Streamed
+    } else {
+        Delivery::Whole
     }
 }
 
@@ -135,11 +153,17 @@ impl ParseBody for ConverseBody {
 }
 
 impl ConverseBody {
-    pub fn into_request(self, slug: &str, caller: Caller) -> InvokeRequest {
-        InvokeRequest {
+    pub fn into_call(self, slug: &str, caller: Caller) -> Call {
+        Call {
+            args: self.args,
             options: self.options,
             caller,
-            ..InvokeRequest::new(slug, self.args)
+            delivery: delivery(self.stream),
+            turn: Turn::Continue {
+                conversation_id: self.conversation_id,
+                message: self.message,
+            },
+            ..Call::new(api_target(slug))
         }
     }
 }

@@ -226,7 +226,7 @@ pub(crate) async fn completions(
         .iter()
         .map(|message| count_tokens(&message.text()))
         .sum();
-    let answer = Answer::new(
+    let mut answer = Answer::new(
         &served.id,
         served.pricing,
         prompt_tokens,
@@ -238,6 +238,9 @@ pub(crate) async fn completions(
             .and_then(|format| format.kind.as_deref())
             == Some("json_object"),
     );
+    if fault == Some(Fault::NulInAnswer) {
+        answer.text.insert(0, '\0');
+    }
     let meta = ResponseMeta::new(&served.id);
     let settlement = Settlement {
         ledger: state.ledger.clone(),

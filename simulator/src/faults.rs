@@ -19,7 +19,7 @@ use crate::{
 };
 
 const VALID_FAULTS: &str = "latency-<ms>, error-<400..599>, malformed-json, error-in-200, \
-                            cut-stream, midstream-error, slow-stream, unavailable";
+                            cut-stream, midstream-error, slow-stream, unavailable, nul-in-answer";
 
 /// A way for one chat completion to misbehave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,9 @@ pub(crate) enum Fault {
     SlowStream,
     /// No provider can serve the model: as a model id it is skipped in favour of a fallback.
     Unavailable,
+    /// Answer normally, with a NUL character in the text (models do emit them), which
+    /// PostgreSQL cannot store as text.
+    NulInAnswer,
 }
 
 impl Fault {
@@ -51,6 +54,7 @@ impl Fault {
             "midstream-error" => Some(Self::MidstreamError),
             "slow-stream" => Some(Self::SlowStream),
             "unavailable" => Some(Self::Unavailable),
+            "nul-in-answer" => Some(Self::NulInAnswer),
             _ => parse_parameterized(name),
         };
         fault.ok_or_else(|| {

@@ -148,6 +148,18 @@ impl Upstream {
         payload: &Value,
         deadline: Instant,
     ) -> Result<ChatStream, UpstreamError> {
+        self.open_stream(payload, deadline)
+            .await
+            .map(|opened| opened.events)
+    }
+
+    /// [`Self::chat_stream`], also handing back the generation id OpenRouter announced in the
+    /// response headers, so that a call cancelled part way can look its bill up later.
+    pub async fn open_stream(
+        &self,
+        payload: &Value,
+        deadline: Instant,
+    ) -> Result<OpenStream, UpstreamError> {
         let key = self.api_key()?;
         let mut payload = payload.clone();
         if let Some(fields) = payload.as_object_mut() {
@@ -159,19 +171,55 @@ impl Upstream {
             self.send(|| self.post_chat(key, &body, "text/event-stream"), deadline),
         )
         .await?;
+        let generation_id = generation_id(response.headers());
         if !is_event_stream(response.headers()) {
             // A 200 to a stream request can still be plain JSON (an error inside the body, or a
             // server that does not stream); read it as such rather than as an empty stream.
             let completion = within(deadline, read_completion(response, attempts)).await?;
-            return Ok(sse::replay(completion));
+            return Ok(OpenStream {
+                generation_id: completion.generation_id.clone(),
+                events: sse::replay(completion),
+            });
         }
-        let generation_id = generation_id(response.headers());
-        Ok(sse::events(
-            response.bytes_stream(),
-            self.inner.config.request_timeout,
-            generation_id,
-            attempts,
-        ))
+        Ok(OpenStream {
+            generation_id: generation_id.clone(),
+            events: sse::events(
+                response.bytes_stream(),
+                self.inner.config.request_timeout,
+                generation_id,
+                attempts,
+            ),
+        })
+    }
+
+    /// What OpenRouter billed for one generation (`GET /generation?id=…`), or `None` while it
+    /// has no record of it yet (it answers 404 for a short while after a generation ends).
+    pub async fn billed(&self, generation_id: &str) -> Result<Option<Billed>, UpstreamError> {
+        let key = self.api_key()?;
+        let deadline = Instant::now() + self.inner.config.request_timeout;
+        let url = format!("{}/generation", self.inner.base_url);
+        let response = within(deadline, async {
+            self.inner
+                .http
+                .get(&url)
+                .query(&[("id", generation_id)])
+                .bearer_auth(key)
+                .header(ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(|error| UpstreamError::Connect(describe(&error)))
+        })
+        .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(status_error(response, 1).await);
+        }
+        let body = within(deadline, read_body(response)).await?;
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|error| UpstreamError::Malformed(format!("the body is not JSON: {error}")))?;
+        Billed::from_record(&value["data"]).map(Some)
     }
 
     /// The raw body of `GET /models` (public, but the key is sent when there is one), within the
@@ -262,6 +310,41 @@ impl Upstream {
             );
             tokio::time::sleep(pause).await;
         }
+    }
+}
+
+/// A streamed completion as it opens: the generation id, when OpenRouter announced one, and
+/// the events.
+pub struct OpenStream {
+    pub generation_id: Option<String>,
+    pub events: ChatStream,
+}
+
+/// OpenRouter's own record of what a generation cost: the figure a call settles to when it
+/// could not read the usage itself (the caller went away part way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Billed {
+    pub cost: gateway_types::NanoUsd,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+impl Billed {
+    fn from_record(record: &Value) -> Result<Self, UpstreamError> {
+        let cost = record["total_cost"].as_f64().ok_or_else(|| {
+            UpstreamError::Malformed("a generation record without total_cost".to_owned())
+        })?;
+        let tokens = |field: &str| {
+            record[format!("native_{field}")]
+                .as_u64()
+                .or_else(|| record[field].as_u64())
+                .unwrap_or(0)
+        };
+        Ok(Self {
+            cost: gateway_types::NanoUsd::from_usd(cost),
+            prompt_tokens: tokens("tokens_prompt"),
+            completion_tokens: tokens("tokens_completion"),
+        })
     }
 }
 

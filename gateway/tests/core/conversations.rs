@@ -1,7 +1,6 @@
 //! Conversations: threads that remember, belong to their caller, expire when idle and are pruned.
 
-use gateway::invoke::{Either, converse, start_conversation};
-use gateway::{Caller, CallerKind, Error, InvokeRequest};
+use gateway::{Call, Caller, CallerKind, Error, Outcome, Turn};
 use serde_json::json;
 
 use crate::helpers::{TestGateway, args};
@@ -13,10 +12,23 @@ fn caller(id: &str) -> Caller {
     }
 }
 
-fn turn(slug: &str, who: &str) -> InvokeRequest {
-    let mut request = InvokeRequest::new(slug, args(json!({"question": "hi"})));
-    request.caller = caller(who);
-    request
+fn turn(slug: &str, who: &str, turn: Turn) -> Call {
+    Call {
+        caller: caller(who),
+        turn,
+        ..Call::live(slug, args(json!({"question": "hi"})))
+    }
+}
+
+async fn start_conversation(
+    t: &TestGateway,
+    slug: &str,
+    who: &str,
+) -> Result<gateway::conversations::Conversation, Error> {
+    match t.gateway.call(turn(slug, who, Turn::Start)).await? {
+        Outcome::Started(conversation) => Ok(conversation),
+        other => panic!("expected a thread, got {other:?}"),
+    }
 }
 
 async fn say(
@@ -25,18 +37,11 @@ async fn say(
     message: &str,
     who: &str,
 ) -> Result<gateway::InvokeResult, Error> {
-    match converse(
-        &t.gateway,
-        id,
-        message.to_owned(),
-        turn("chatty", who),
-        false,
-    )
-    .await?
-    {
-        Either::Done(result) => Ok(*result),
-        Either::Stream(_) => unreachable!("not streamed"),
-    }
+    let next = Turn::Continue {
+        conversation_id: id.map(str::to_owned),
+        message: message.to_owned(),
+    };
+    t.gateway.call(turn("chatty", who, next)).await?.into_done()
 }
 
 async fn chatty(t: &TestGateway) -> i64 {
@@ -226,9 +231,7 @@ crate::on_each_engine!(
             .unwrap()
             .conversation_id
             .unwrap();
-        let idle = start_conversation(&t.gateway, "chatty", &caller("b"))
-            .await
-            .unwrap();
+        let idle = start_conversation(&t, "chatty", "b").await.unwrap();
         assert_eq!(
             gateway::conversations::prune(t.gateway.store(), gateway::now_ms())
                 .await
@@ -269,7 +272,7 @@ crate::on_each_engine!(
     |t: TestGateway| async move {
         t.integration("oneshot", |_, _| {}).await;
         assert!(matches!(
-            start_conversation(&t.gateway, "oneshot", &caller("a")).await,
+            start_conversation(&t, "oneshot", "a").await,
             Err(Error::Conflict(_))
         ));
         t

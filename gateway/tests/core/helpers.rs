@@ -108,6 +108,28 @@ pub fn args(value: Value) -> Map<String, Value> {
     value.as_object().cloned().unwrap_or_default()
 }
 
+/// A call of `slug` with `value` as its args, by Rust code in the process.
+pub fn call(slug: &str, value: Value) -> gateway::Call {
+    gateway::Call::live(slug, args(value))
+}
+
+/// Runs `call` and waits for its whole answer.
+pub async fn run(gateway: &Gateway, call: gateway::Call) -> gateway::Result<gateway::InvokeResult> {
+    gateway.call(call).await?.into_done()
+}
+
+/// Runs `call` streamed.
+pub async fn stream(
+    gateway: &Gateway,
+    call: gateway::Call,
+) -> gateway::Result<gateway::invoke::InvokeStream> {
+    let call = gateway::Call {
+        delivery: gateway::Delivery::Streamed,
+        ..call
+    };
+    gateway.call(call).await?.into_stream()
+}
+
 /// Waits until every queued telemetry row is in the database.
 pub async fn flush(gateway: &Gateway) {
     while gateway.telemetry().depth() > 0 {

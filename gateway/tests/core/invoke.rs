@@ -1,7 +1,7 @@
 //! The invocation path end to end: rendering, the answer, billed cost, status and the row.
 
 use gateway::types::VersionDraft;
-use gateway::{Error, InvokeRequest};
+use gateway::{Call, Error};
 use serde_json::json;
 
 use crate::helpers::{MODEL, TestGateway, args, draft, latest};
@@ -145,12 +145,11 @@ crate::on_each_engine!(
         assert_eq!(result.finish_reason.as_deref(), Some("length"));
         assert_eq!(result.usage.completion_tokens, 6);
         // …and so is a caller's value.
-        let mut request =
-            InvokeRequest::new("clamped", args(json!({"question": "word ".repeat(30)})));
+        let mut request = Call::live("clamped", args(json!({"question": "word ".repeat(30)})));
         request
             .options
             .insert("max_tokens".to_owned(), json!(999_999));
-        let result = t.gateway.run(request).await.unwrap();
+        let result = crate::helpers::run(&t.gateway, request).await.unwrap();
         assert_eq!(result.usage.completion_tokens, 6);
         t
     }
@@ -160,10 +159,9 @@ crate::on_each_engine!(
     a_caller_max_tokens_under_the_ceiling_is_kept,
     |t: TestGateway| async move {
         t.integration("small", |_, _| {}).await;
-        let mut request =
-            InvokeRequest::new("small", args(json!({"question": "word ".repeat(50)})));
+        let mut request = Call::live("small", args(json!({"question": "word ".repeat(50)})));
         request.options.insert("max_tokens".to_owned(), json!(5));
-        let result = t.gateway.run(request).await.unwrap();
+        let result = crate::helpers::run(&t.gateway, request).await.unwrap();
         assert_eq!(result.usage.completion_tokens, 5);
         t
     }
@@ -173,10 +171,11 @@ crate::on_each_engine!(
     options_outside_the_allow_list_are_refused,
     |t: TestGateway| async move {
         t.integration("allow", |_, _| {}).await;
-        let mut request = InvokeRequest::new("allow", args(json!({"question": "hi"})));
+        let mut request = Call::live("allow", args(json!({"question": "hi"})));
         request.options.insert("models".to_owned(), json!(["x/y"]));
         request.options.insert("plugins".to_owned(), json!([]));
-        let Error::Invalid(errors) = t.gateway.run(request).await.unwrap_err() else {
+        let Error::Invalid(errors) = crate::helpers::run(&t.gateway, request).await.unwrap_err()
+        else {
             panic!("expected field errors")
         };
         assert!(errors.contains("options.plugins"), "{errors:?}");
@@ -297,9 +296,9 @@ crate::on_each_engine!(
             .invoke("streamy", args(json!({"question": "tell me more"})))
             .await
             .unwrap();
-        let mut stream = gateway::invoke::stream(
+        let mut stream = crate::helpers::stream(
             &t.gateway,
-            InvokeRequest::new("streamy", args(json!({"question": "tell me more"}))),
+            Call::live("streamy", args(json!({"question": "tell me more"}))),
         )
         .await
         .unwrap();
@@ -328,9 +327,9 @@ crate::on_each_engine!(
             draft.models = vec!["simulator/cut-stream".to_owned()]
         })
         .await;
-        let mut stream = gateway::invoke::stream(
+        let mut stream = crate::helpers::stream(
             &t.gateway,
-            InvokeRequest::new(
+            Call::live(
                 "cut",
                 args(json!({"question": "one two three four five six"})),
             ),
@@ -370,11 +369,11 @@ crate::on_each_engine!(
             draft.models = vec!["simulator/slow-stream".to_owned()]
         })
         .await;
-        let request = InvokeRequest::new(
+        let request = Call::live(
             "abandoned",
             args(json!({"question": "one two three four five six seven eight"})),
         );
-        let mut stream = gateway::invoke::stream(&t.gateway, request).await.unwrap();
+        let mut stream = crate::helpers::stream(&t.gateway, request).await.unwrap();
         assert!(matches!(
             stream.next().await,
             Some(Ok(gateway::invoke::StreamItem::Delta(_)))

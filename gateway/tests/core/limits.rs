@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use gateway::types::NanoUsd;
-use gateway::{Caller, CallerKind, Error, Gateway, InvokeRequest};
+use gateway::{Call, Caller, CallerKind, Error, Gateway};
 use serde_json::json;
 
-use crate::helpers::{TestGateway, args};
+use crate::helpers::{TestGateway, args, run};
 
-fn request(slug: &str, caller: &str) -> InvokeRequest {
-    let mut request = InvokeRequest::new(slug, args(json!({"question": "hi"})));
+fn request(slug: &str, caller: &str) -> Call {
+    let mut request = Call::live(slug, args(json!({"question": "hi"})));
     request.caller = Caller {
         kind: CallerKind::Api,
         id: Some(caller.to_owned()),
@@ -23,11 +23,11 @@ crate::on_each_engine!(
         t.integration("limited", |f, _| f.rate_limit_per_minute = Some(3))
             .await;
         for _ in 0..3 {
-            t.gateway.run(request("limited", "token:1")).await.unwrap();
+            run(&t.gateway, request("limited", "token:1"))
+                .await
+                .unwrap();
         }
-        match t
-            .gateway
-            .run(request("limited", "token:1"))
+        match run(&t.gateway, request("limited", "token:1"))
             .await
             .unwrap_err()
         {
@@ -51,16 +51,14 @@ crate::on_each_engine!(
     |t: TestGateway| async move {
         t.integration("per-caller", |f, _| f.rate_limit_per_minute = Some(1))
             .await;
-        t.gateway
-            .run(request("per-caller", "token:1"))
+        run(&t.gateway, request("per-caller", "token:1"))
             .await
             .unwrap();
-        t.gateway
-            .run(request("per-caller", "token:2"))
+        run(&t.gateway, request("per-caller", "token:2"))
             .await
             .unwrap();
         assert!(matches!(
-            t.gateway.run(request("per-caller", "token:1")).await,
+            run(&t.gateway, request("per-caller", "token:1")).await,
             Err(Error::RateLimited { .. })
         ));
         t
@@ -72,8 +70,7 @@ crate::on_each_engine!(
     |t: TestGateway| async move {
         t.integration("unlimited", |_, _| {}).await;
         for _ in 0..50 {
-            t.gateway
-                .run(request("unlimited", "token:1"))
+            run(&t.gateway, request("unlimited", "token:1"))
                 .await
                 .unwrap();
         }
@@ -88,10 +85,10 @@ crate::on_each_engine!(
         let mut settings = t.gateway.snapshot().settings.clone();
         settings.default_rate_limit_per_minute = Some(2);
         t.gateway.save_settings(&settings).await.unwrap();
-        t.gateway.run(request("defaulted", "a")).await.unwrap();
-        t.gateway.run(request("defaulted", "a")).await.unwrap();
+        run(&t.gateway, request("defaulted", "a")).await.unwrap();
+        run(&t.gateway, request("defaulted", "a")).await.unwrap();
         assert!(matches!(
-            t.gateway.run(request("defaulted", "a")).await,
+            run(&t.gateway, request("defaulted", "a")).await,
             Err(Error::RateLimited { .. })
         ));
         t
@@ -126,7 +123,7 @@ crate::on_each_engine!(
         .await;
         let mut billed = NanoUsd::ZERO;
         let refusal = loop {
-            match t.gateway.run(request("capped", "a")).await {
+            match run(&t.gateway, request("capped", "a")).await {
                 Ok(result) => billed = billed.saturating_add(result.cost.unwrap()),
                 Err(e) => break e,
             }
@@ -155,9 +152,7 @@ crate::on_each_engine!(
             d.default_params.insert("max_tokens".to_owned(), json!(20));
         })
         .await;
-        let one_call = t
-            .gateway
-            .run(request("probe", "a"))
+        let one_call = run(&t.gateway, request("probe", "a"))
             .await
             .unwrap()
             .cost
@@ -239,7 +234,7 @@ async fn fire(nodes: &[Gateway], n: usize, slug: &str) -> Vec<Result<NanoUsd, Er
         let node = nodes[i % nodes.len()].clone();
         let slug = slug.clone();
         tokio::spawn(async move {
-            node.run(request(&slug, "crowd"))
+            run(&node, request(&slug, "crowd"))
                 .await
                 .map(|r| r.cost.unwrap_or_default())
         })

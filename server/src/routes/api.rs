@@ -10,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
-use gateway::invoke::{self, Either, InvokeStream, StreamItem};
-use gateway::{Gateway, wire};
+use gateway::invoke::{InvokeStream, StreamItem};
+use gateway::{Call, Gateway, Outcome, Turn, wire};
 use serde_json::json;
 
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
-use crate::extract::{ChatBody, ConverseBody, JsonBody};
+use crate::extract::{ChatBody, ConverseBody, JsonBody, api_target};
 
 pub(crate) async fn chat(
     State(gateway): State<Gateway>,
@@ -24,14 +24,8 @@ pub(crate) async fn chat(
     Path(slug): Path<String>,
     JsonBody(body): JsonBody<ChatBody>,
 ) -> Result<Response, ApiError> {
-    invoke::resolve_for_api(&gateway, &slug)?;
-    let stream = body.stream;
-    let request = body.into_request(&slug, caller.0);
-    if stream {
-        Ok(sse(&slug, invoke::stream(&gateway, request).await?))
-    } else {
-        Ok(Json(wire::envelope(&slug, &gateway.run(request).await?)).into_response())
-    }
+    let outcome = gateway.call(body.into_call(&slug, caller.0)).await?;
+    Ok(respond(&slug, outcome))
 }
 
 pub(crate) async fn start(
@@ -39,17 +33,13 @@ pub(crate) async fn start(
     caller: ApiCaller,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
-    invoke::resolve_for_api(&gateway, &slug)?;
-    let conversation = invoke::start_conversation(&gateway, &slug, &caller.0).await?;
-    let data = json!({
-        "conversation_id": conversation.id,
-        "expires_at_ms": conversation.expires_at_ms,
-    });
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "data": data, "meta": { "integration": slug } })),
-    )
-        .into_response())
+    let call = Call {
+        caller: caller.0,
+        turn: Turn::Start,
+        ..Call::new(api_target(&slug))
+    };
+    let outcome = gateway.call(call).await?;
+    Ok(respond(&slug, outcome))
 }
 
 pub(crate) async fn converse(
@@ -58,40 +48,42 @@ pub(crate) async fn converse(
     Path(slug): Path<String>,
     JsonBody(body): JsonBody<ConverseBody>,
 ) -> Result<Response, ApiError> {
-    invoke::resolve_for_api(&gateway, &slug)?;
-    let (conversation_id, message, stream) = (
-        body.conversation_id.clone(),
-        body.message.clone(),
-        body.stream,
-    );
-    let request = body.into_request(&slug, caller.0);
-    match invoke::converse(
-        &gateway,
-        conversation_id.as_deref(),
-        message,
-        request,
-        stream,
-    )
-    .await?
-    {
-        Either::Done(result) => Ok(Json(wire::envelope(&slug, &result)).into_response()),
-        Either::Stream(events) => Ok(sse(&slug, events)),
+    let outcome = gateway.call(body.into_call(&slug, caller.0)).await?;
+    Ok(respond(&slug, outcome))
+}
+
+/// The native API's answer to each outcome: the `{data, meta}` envelope, an event stream, or
+/// the new thread (201).
+fn respond(slug: &str, outcome: Outcome) -> Response {
+    match outcome {
+        Outcome::Done(result) => Json(wire::envelope(slug, &result)).into_response(),
+        Outcome::Stream(events) => sse(events),
+        Outcome::Started(conversation) => {
+            let data = json!({
+                "conversation_id": conversation.id,
+                "expires_at_ms": conversation.expires_at_ms,
+            });
+            (
+                StatusCode::CREATED,
+                Json(json!({ "data": data, "meta": { "integration": slug } })),
+            )
+                .into_response()
+        }
     }
 }
 
 /// `delta` events as text arrives, then one `done` event with the envelope, or one `error`
 /// event when the answer fails part way (a broken answer never ends like a clean one).
-pub(crate) fn sse(slug: &str, events: InvokeStream) -> Response {
-    let slug = slug.to_owned();
+pub(crate) fn sse(events: InvokeStream) -> Response {
     let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
-        Box::pin(events.map(move |item| {
+        Box::pin(events.map(|item| {
             Ok(match item {
                 Ok(StreamItem::Delta(text)) => Event::default()
                     .event("delta")
                     .data(json!({ "text": text }).to_string()),
                 Ok(StreamItem::Done(result)) => Event::default()
                     .event("done")
-                    .data(wire::envelope(&slug, &result).to_string()),
+                    .data(wire::envelope(&result.slug, &result).to_string()),
                 Err(error) => Event::default()
                     .event("error")
                     .data(ApiError::from(error).body().to_string()),

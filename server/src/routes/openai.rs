@@ -10,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt, stream};
-use gateway::invoke::{self, InvokeStream, StreamItem};
-use gateway::{Caller, CallerKind, Gateway, InvokeRequest, wire};
+use gateway::invoke::{InvokeStream, StreamItem};
+use gateway::{Call, Caller, CallerKind, Gateway, Outcome, wire};
 use serde_json::{Value, json};
 
 use crate::auth::ApiCaller;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, OpenAiBody};
+use crate::extract::{JsonBody, OpenAiBody, api_target, delivery};
 
 pub(crate) async fn chat_completions(
     State(gateway): State<Gateway>,
@@ -36,26 +36,24 @@ async fn complete(
 ) -> Result<Response, ApiError> {
     let ApiCaller(caller) = caller?;
     let JsonBody(body) = body?;
-    invoke::resolve_for_api(gateway, &body.model)?;
-    let caller = Caller {
-        kind: CallerKind::OpenAi,
-        ..caller
-    };
-    let (slug, stream, include_usage) = (body.model.clone(), body.stream, body.include_usage);
-    let request = InvokeRequest {
+    let (slug, include_usage) = (body.model.clone(), body.include_usage);
+    let call = Call {
+        args: body.args,
         messages: body.messages,
         options: body.options,
-        caller,
-        ..InvokeRequest::new(&body.model, body.args)
+        caller: Caller {
+            kind: CallerKind::OpenAi,
+            ..caller
+        },
+        delivery: delivery(body.stream),
+        ..Call::new(api_target(&body.model))
     };
-    if stream {
-        Ok(chunks(
-            &slug,
-            include_usage,
-            invoke::stream(gateway, request).await?,
-        ))
-    } else {
-        Ok(Json(wire::openai_completion(&slug, &gateway.run(request).await?)).into_response())
+    match gateway.call(call).await? {
+        Outcome::Stream(events) => Ok(chunks(&slug, include_usage, events)),
+        outcome => {
+            let result = outcome.into_done()?;
+            Ok(Json(wire::openai_completion(&slug, &result)).into_response())
+        }
     }
 }
 

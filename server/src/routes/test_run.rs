@@ -7,9 +7,8 @@ use crate::error::ApiError;
 use crate::extract::{JsonBody, ParseBody};
 use axum::extract::State;
 use axum::response::Response;
-use gateway::Gateway;
-use gateway::invoke;
 use gateway::types::{FieldErrors, TestRun};
+use gateway::{Call, Caller, CallerKind, Delivery, Gateway, Target};
 
 impl ParseBody for TestRun {
     fn parse(body: &serde_json::Map<String, serde_json::Value>) -> Result<Self, FieldErrors> {
@@ -25,6 +24,21 @@ pub(crate) async fn test_run(
     SignedIn(admin): SignedIn,
     JsonBody(run): JsonBody<TestRun>,
 ) -> Result<Response, ApiError> {
-    let (slug, events) = invoke::stream_test(&gateway, run, &admin.email).await?;
-    Ok(super::api::sse(&slug, events))
+    let call = Call {
+        args: run.args,
+        messages: gateway::invoke::ChatMessage::user(run.message),
+        caller: Caller {
+            kind: CallerKind::AdminTest,
+            id: Some(admin.email),
+        },
+        delivery: Delivery::Streamed,
+        ..Call::new(Target::Console {
+            integration_id: run.integration_id,
+            draft: run.draft,
+            version_id: run.version_id,
+            model: run.model,
+        })
+    };
+    let events = gateway.call(call).await?.into_stream()?;
+    Ok(super::api::sse(events))
 }

@@ -27,6 +27,30 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_on(TestDatabase::sqlite()).await
 }
 
+/// Declares `<name>::sqlite` and `<name>::postgres` tests that run `$body` with a server on a
+/// fresh database of that engine; the PostgreSQL one is skipped when none is configured.
+#[macro_export]
+macro_rules! on_each_engine {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app().await;
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app_on_postgres().await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}
+
 /// Starts the server on a fresh PostgreSQL database, or returns `None` when none is configured.
 pub async fn spawn_app_on_postgres() -> Option<TestApp> {
     Some(spawn_app_on(TestDatabase::postgres().await?).await)
@@ -214,6 +238,62 @@ impl TestApp {
             .await
             .unwrap()
             .1
+    }
+
+    /// One number the database answers `sql` with (a count, a sum).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        let mut connection = sqlx::AnyConnection::connect(self.database.url())
+            .await
+            .unwrap();
+        let value: Option<i64> = sqlx::query_scalar(sql)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+        value.unwrap_or(0)
+    }
+
+    /// Invocation rows matching `filter` (an SQL condition).
+    pub async fn rows(&self, filter: &str) -> i64 {
+        self.scalar(&format!(
+            "select count(*) from ai_invocations where {filter}"
+        ))
+        .await
+    }
+
+    /// Polls until `probe` holds, for at most `seconds`; whether it did.
+    pub async fn eventually<F, Fut>(&self, seconds: u64, mut probe: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        while std::time::Instant::now() < until {
+            if probe().await {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        probe().await
+    }
+
+    /// The demo-mode simulator's record of one generation (`GET /generation?id=`).
+    pub async fn generation(&self, id: &str) -> Option<serde_json::Value> {
+        let response = self
+            .client
+            .get(format!(
+                "{}/generation",
+                self.gateway.config().openrouter_base_url
+            ))
+            .query(&[("id", id)])
+            .bearer_auth("demo")
+            .send()
+            .await
+            .unwrap();
+        if !response.status().is_success() {
+            return None;
+        }
+        Some(response.json::<serde_json::Value>().await.unwrap()["data"].clone())
     }
 
     /// Stops the server the way SIGTERM does and waits until it has finished.

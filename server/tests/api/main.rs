@@ -4,6 +4,7 @@
 // Marks the shared helpers as test code too, so clippy lets them unwrap like the tests do.
 #![cfg(test)]
 
+mod accounting;
 mod auth;
 mod cli;
 mod console;
