@@ -158,6 +158,10 @@ impl InvocationRecord {
 /// What travels to the writer, and what the spill and quarantine files hold, one per line.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every operation is an insert; boxing it would add an allocation per call"
+)]
 pub(crate) enum Operation {
     Insert(InvocationRecord),
     /// A later correction of a row's cost; applied after that row's insert.
@@ -214,6 +218,55 @@ pub struct WriterHealth {
     pub backlog: u64,
     pub quarantined: u64,
     pub lost: u64,
+}
+
+/// What `/readyz` reports: the writer's health with the database's answer folded in. Calls work
+/// while rows wait in the spill file (degraded); only losing rows makes a node unready (failing).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Readiness {
+    pub status: WriterState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u64>,
+    pub quarantined: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+}
+
+impl WriterHealth {
+    pub fn readiness(&self, database_answers: bool) -> Readiness {
+        let (status, message) = match self.state {
+            WriterState::Failing => (
+                WriterState::Failing,
+                "invocation rows are being lost: the telemetry spill file is full or cannot be written",
+            ),
+            WriterState::Ready if database_answers => {
+                return Readiness {
+                    status: WriterState::Ready,
+                    backlog: None,
+                    quarantined: self.quarantined,
+                    lost: None,
+                    message: None,
+                };
+            }
+            _ if database_answers => (
+                WriterState::Degraded,
+                "invocation rows wait in the telemetry spill file until the database takes them",
+            ),
+            _ => (
+                WriterState::Degraded,
+                "the database does not answer; calls still work and their rows wait in the telemetry spill file",
+            ),
+        };
+        Readiness {
+            status,
+            backlog: Some(self.backlog),
+            quarantined: self.quarantined,
+            lost: (status == WriterState::Failing).then_some(self.lost),
+            message: Some(message),
+        }
+    }
 }
 
 /// The writer task and the channel that tells it to drain and stop.
@@ -430,6 +483,42 @@ mod tests {
         assert!(!text.contains("\\u0000"), "{text}");
         assert_eq!(record.integration_slug, "s\u{FFFD}lug");
         assert_eq!(record.caller_id.as_deref(), Some("c\u{FFFD}"));
+    }
+
+    #[test]
+    fn readiness_is_degraded_while_rows_wait_and_failing_while_they_are_lost() {
+        let health = |state, backlog| WriterHealth {
+            state,
+            backlog,
+            quarantined: 2,
+            lost: 3,
+        };
+        let ready = health(WriterState::Ready, 0).readiness(true);
+        assert_eq!(
+            serde_json::to_value(&ready).unwrap(),
+            serde_json::json!({ "status": "ready", "quarantined": 2 })
+        );
+        let down = serde_json::to_value(health(WriterState::Ready, 0).readiness(false)).unwrap();
+        assert_eq!(
+            (&down["status"], &down["backlog"]),
+            (&"degraded".into(), &0.into())
+        );
+        assert!(
+            down["message"]
+                .as_str()
+                .unwrap()
+                .contains("does not answer")
+        );
+        let waiting = health(WriterState::Degraded, 5).readiness(true);
+        assert_eq!(
+            (waiting.status, waiting.backlog),
+            (WriterState::Degraded, Some(5))
+        );
+        let failing = health(WriterState::Failing, 9).readiness(true);
+        assert_eq!(
+            (failing.status, failing.lost),
+            (WriterState::Failing, Some(3))
+        );
     }
 
     #[test]

@@ -137,12 +137,12 @@ impl Spill {
             buffer.push('\n');
             kept += 1;
         }
-        if !buffer.is_empty() {
-            if let Err(e) = self.write(buffer.as_bytes()) {
-                tracing::error!(error = %e, path = %self.path().display(), operations = kept, "cannot write the telemetry spill file; invocation operations are lost");
-                dropped += kept;
-                kept = 0;
-            }
+        if !buffer.is_empty()
+            && let Err(e) = self.write(buffer.as_bytes())
+        {
+            tracing::error!(error = %e, path = %self.path().display(), operations = kept, "cannot write the telemetry spill file; invocation operations are lost");
+            dropped += kept;
+            kept = 0;
         }
         self.backlog += kept;
         stats.spill_backlog.store(self.backlog, Ordering::Relaxed);

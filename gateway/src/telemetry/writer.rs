@@ -295,7 +295,8 @@ impl<S: Sink> Writer<S> {
 
     async fn insert_run(&self, rows: &[&InvocationRecord]) -> Result<(), (usize, String)> {
         // Ranges still to write, the leftmost on top, so rows settle in order.
-        let mut pending = vec![0..rows.len()];
+        let mut pending = Vec::with_capacity(16);
+        pending.push(0..rows.len());
         while let Some(range) = pending.pop() {
             match self.sink.insert(&rows[range.clone()]).await {
                 Ok(()) => {
