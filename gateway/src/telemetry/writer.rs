@@ -25,6 +25,9 @@ const MAX_RETRY: Duration = Duration::from_secs(5);
 /// Operations replayed before the writer looks at the channel again, so that a long spill does
 /// not keep callers waiting for room.
 const REPLAY_STEP: usize = 4 * BATCH;
+/// Longest wait for one statement before the database counts as unavailable. A 500-row insert
+/// takes milliseconds; shutdown's patience plus one of these stays within its hard limit.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown keeps trying a database that does not answer before spilling.
 pub(super) const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -52,19 +55,31 @@ pub(super) trait Sink: Send + Sync + 'static {
 
 impl Sink for Store {
     async fn insert(&self, rows: &[&InvocationRecord]) -> Result<(), Failure> {
-        super::insert_rows(self, rows)
-            .await
-            .map_err(|e| classify(self.engine(), &e))
+        bounded(self.engine(), super::insert_rows(self, rows)).await
     }
 
     async fn set_cost(&self, id: uuid::Uuid, cost: NanoUsd) -> Result<(), Failure> {
-        sqlx::query("update ai_invocations set cost_nanos = $1 where id = $2")
+        let update = sqlx::query("update ai_invocations set cost_nanos = $1 where id = $2")
             .bind(cost.0)
             .bind(id.to_string())
-            .execute(self.pool())
-            .await
-            .map(|_| ())
-            .map_err(|e| classify(self.engine(), &e))
+            .execute(self.pool());
+        bounded(self.engine(), async { update.await.map(|_| ()) }).await
+    }
+}
+
+/// A statement the database does not finish in time counts as an unavailable database, so
+/// that a hung connection sends rows to the spill instead of stalling the queue. If it did
+/// commit after all, replaying it is harmless: every operation is idempotent.
+async fn bounded(
+    engine: Engine,
+    statement: impl Future<Output = Result<(), sqlx::Error>>,
+) -> Result<(), Failure> {
+    match tokio::time::timeout(STATEMENT_TIMEOUT, statement).await {
+        Ok(result) => result.map_err(|e| classify(engine, &e)),
+        Err(_) => Err(Failure::Unavailable(format!(
+            "the database did not answer within {} s",
+            STATEMENT_TIMEOUT.as_secs()
+        ))),
     }
 }
 
