@@ -74,13 +74,21 @@ pub struct GatewayConfig {
     pub catalog_ttl: Duration,
     /// Settings in force until an admin changes them.
     pub settings: Settings,
+    /// Where invocation rows wait while the database is unavailable (and where refused rows
+    /// are quarantined). One directory per database.
+    pub telemetry_spill_dir: std::path::PathBuf,
+    /// Bound of the spill file; rows beyond it are lost.
+    pub telemetry_spill_max_bytes: u64,
 }
 
 impl GatewayConfig {
     /// Sensible defaults for everything but the database and the upstream.
     pub fn new(database_url: impl Into<String>, openrouter_base_url: impl Into<String>) -> Self {
+        let database_url = database_url.into();
         Self {
-            database_url: database_url.into(),
+            telemetry_spill_dir: telemetry::default_spill_dir(&database_url),
+            telemetry_spill_max_bytes: telemetry::DEFAULT_SPILL_MAX_BYTES,
+            database_url,
             openrouter_base_url: openrouter_base_url.into(),
             openrouter_api_key: None,
             demo_mode: false,
@@ -149,7 +157,11 @@ impl Gateway {
         snapshot.reload(&store, &config.settings).await?;
         let tasks = TaskTracker::new();
         let limits = Limits::new(&store, now_ms(), tasks.clone()).await?;
-        let telemetry = Telemetry::start(store.clone());
+        let telemetry = Telemetry::start(
+            store.clone(),
+            config.telemetry_spill_dir.clone(),
+            config.telemetry_spill_max_bytes,
+        );
         let token_set = tokens::load(&store).await?;
         let gateway = Self {
             inner: Arc::new(Inner {

@@ -180,15 +180,14 @@ impl Metrics {
                 escape(slug)
             );
         }
-        let queued = telemetry.queued.load(Ordering::Relaxed);
         let written = telemetry.written.load(Ordering::Relaxed);
         let batches = telemetry.batches.load(Ordering::Relaxed);
         for (name, kind, help, value) in [
             (
                 "ai_gateway_telemetry_queue_depth",
                 "gauge",
-                "Invocation rows waiting to be written.",
-                queued.saturating_sub(written),
+                "Invocation rows waiting to be written, those in the spill file included.",
+                telemetry.depth(),
             ),
             (
                 "ai_gateway_telemetry_rows_written_total",
@@ -207,6 +206,24 @@ impl Metrics {
                 "counter",
                 "Insert batches that failed and were retried.",
                 telemetry.failed_batches.load(Ordering::Relaxed),
+            ),
+            (
+                "ai_gateway_telemetry_spill_backlog",
+                "gauge",
+                "Invocation rows waiting in the spill file for the database.",
+                telemetry.spill_backlog.load(Ordering::Relaxed),
+            ),
+            (
+                "ai_gateway_telemetry_quarantined_total",
+                "counter",
+                "Invocation rows the database refused, set aside in the quarantine file.",
+                telemetry.quarantined.load(Ordering::Relaxed),
+            ),
+            (
+                "ai_gateway_telemetry_lost_total",
+                "counter",
+                "Invocation rows lost because the spill file was full or could not be written.",
+                telemetry.lost.load(Ordering::Relaxed),
             ),
         ] {
             let _ = writeln!(

@@ -1,10 +1,15 @@
 //! Telemetry: one row per call, handed to a single writer task that inserts in batches off the
-//! request path. Callers wait when the queue is full (back-pressure) instead of losing rows, and
-//! shutdown drains the queue before the database closes.
+//! request path. The writer never wedges: a row the database refuses is quarantined, and while
+//! the database is unavailable rows wait in a bounded spill file on local disk (`writer.rs`,
+//! `spill.rs`). Callers wait only for room in the queue, which the writer empties into the
+//! database or the spill; shutdown drains the queue before the database closes.
 
+mod spill;
+mod writer;
+
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use gateway_types::{Engine, NanoUsd};
 use tokio::sync::{Mutex, mpsc};
@@ -12,24 +17,25 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Result, StoreContext};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Store, make_storable};
 
-/// Rows queued before callers start waiting.
+pub use spill::default_spill_dir;
+
+/// Operations queued before callers start waiting.
 const QUEUE: usize = 8192;
 /// Rows per insert statement; well under both engines' bound-parameter limits.
 pub(crate) const BATCH: usize = 500;
-/// How long the writer lets a batch fill before inserting it.
-const LINGER: Duration = Duration::from_millis(50);
 pub(crate) const MAX_ERROR_MESSAGE: usize = 4000;
-/// How long shutdown keeps retrying a database that does not answer.
-const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(10);
+/// Bound of the spill file when none is configured.
+pub const DEFAULT_SPILL_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// How a call ended: the type the console filters by.
 pub use gateway_types::InvocationStatus as Status;
 
 /// One invocation row, as the writer inserts it. It also reads from an import document
 /// (`invocations::import`), where the id may be left out and the cost is named `cost_nanos`.
-#[derive(Debug, Clone, serde::Deserialize)]
+/// The spill and quarantine files hold it in the same shape.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InvocationRecord {
     #[serde(default = "uuid::Uuid::now_v7")]
@@ -110,34 +116,185 @@ impl InvocationRecord {
     }
 }
 
-/// Queue counters, for metrics.
+impl InvocationRecord {
+    /// Makes every text field storable on both engines (see [`make_storable`]).
+    fn make_storable(&mut self) {
+        let Self {
+            integration_slug,
+            caller_type,
+            caller_id,
+            model_requested,
+            model_used,
+            error_class,
+            error_message,
+            generation_id,
+            conversation_id,
+            finish_reason,
+            request_hash,
+            ..
+        } = self;
+        for text in [integration_slug, caller_type] {
+            make_storable(text);
+        }
+        for text in [
+            caller_id,
+            model_requested,
+            model_used,
+            error_class,
+            error_message,
+            generation_id,
+            conversation_id,
+            finish_reason,
+            request_hash,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            make_storable(text);
+        }
+    }
+}
+
+/// What travels to the writer, and what the spill and quarantine files hold, one per line.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every operation is an insert; boxing it would add an allocation per call"
+)]
+pub(crate) enum Operation {
+    Insert(InvocationRecord),
+    /// A later correction of a row's cost; applied after that row's insert.
+    SetCost {
+        id: uuid::Uuid,
+        cost_nanos: NanoUsd,
+    },
+}
+
+/// Queue counters, for metrics. Every queued operation ends up written, quarantined or lost;
+/// until then it waits in the queue or in the spill file.
 #[derive(Debug, Default)]
 pub struct TelemetryStats {
     pub queued: AtomicU64,
     pub written: AtomicU64,
     pub batches: AtomicU64,
     pub failed_batches: AtomicU64,
+    /// Operations waiting in the spill file.
+    pub spill_backlog: AtomicU64,
+    /// Operations the database refused, set aside in the quarantine file.
+    pub quarantined: AtomicU64,
+    /// Operations dropped because the spill file was full or could not be written.
+    pub lost: AtomicU64,
+    /// The last attempt to spill lost operations.
+    pub failing: AtomicBool,
+}
+
+impl TelemetryStats {
+    /// Operations queued and not yet settled (written, quarantined or lost).
+    pub fn depth(&self) -> u64 {
+        let settled = self.written.load(Ordering::Relaxed)
+            + self.quarantined.load(Ordering::Relaxed)
+            + self.lost.load(Ordering::Relaxed);
+        self.queued.load(Ordering::Relaxed).saturating_sub(settled)
+    }
+}
+
+/// The writer's state, for `/readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriterState {
+    /// Nothing waits in the spill file.
+    Ready,
+    /// Rows wait in the spill file for the database.
+    Degraded,
+    /// Rows are being lost: the spill file is full or cannot be written.
+    Failing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct WriterHealth {
+    pub state: WriterState,
+    /// Operations waiting in the spill file.
+    pub backlog: u64,
+    pub quarantined: u64,
+    pub lost: u64,
+}
+
+/// What `/readyz` reports: the writer's health with the database's answer folded in. Calls work
+/// while rows wait in the spill file (degraded); only losing rows makes a node unready (failing).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Readiness {
+    pub status: WriterState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u64>,
+    pub quarantined: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+}
+
+impl WriterHealth {
+    pub fn readiness(&self, database_answers: bool) -> Readiness {
+        let (status, message) = match self.state {
+            WriterState::Failing => (
+                WriterState::Failing,
+                "invocation rows are being lost: the telemetry spill file is full or cannot be written",
+            ),
+            WriterState::Ready if database_answers => {
+                return Readiness {
+                    status: WriterState::Ready,
+                    backlog: None,
+                    quarantined: self.quarantined,
+                    lost: None,
+                    message: None,
+                };
+            }
+            _ if database_answers => (
+                WriterState::Degraded,
+                "invocation rows wait in the telemetry spill file until the database takes them",
+            ),
+            _ => (
+                WriterState::Degraded,
+                "the database does not answer; calls still work and their rows wait in the telemetry spill file",
+            ),
+        };
+        Readiness {
+            status,
+            backlog: Some(self.backlog),
+            quarantined: self.quarantined,
+            lost: (status == WriterState::Failing).then_some(self.lost),
+            message: Some(message),
+        }
+    }
 }
 
 /// The writer task and the channel that tells it to drain and stop.
-type Writer = (mpsc::Sender<()>, JoinHandle<()>);
+type WriterTask = (mpsc::Sender<()>, JoinHandle<()>);
 
 /// The handle calls use to record their row.
 #[derive(Debug, Clone)]
 pub struct Telemetry {
-    sender: mpsc::Sender<InvocationRecord>,
+    sender: mpsc::Sender<Operation>,
     metrics: Arc<Metrics>,
-    writer: Arc<Mutex<Option<Writer>>>,
+    writer: Arc<Mutex<Option<WriterTask>>>,
     stats: Arc<TelemetryStats>,
 }
 
 impl Telemetry {
-    /// Starts the writer task.
-    pub fn start(store: Store) -> Self {
+    /// Starts the writer task. Rows wait in `spill_dir` (created when first needed) while the
+    /// database is unavailable, up to `spill_max_bytes`; a spill left by a previous process is
+    /// replayed first.
+    pub fn start(store: Store, spill_dir: PathBuf, spill_max_bytes: u64) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let (stop, stopped) = mpsc::channel(1);
         let stats = Arc::new(TelemetryStats::default());
-        let task = tokio::spawn(write_batches(store, receiver, stopped, stats.clone()));
+        let writer_stats = stats.clone();
+        let task = tokio::spawn(async move {
+            writer::Writer::new(store, spill_dir, spill_max_bytes, writer_stats)
+                .run(receiver, stopped)
+                .await;
+        });
         Self {
             sender,
             metrics: Arc::default(),
@@ -148,24 +305,53 @@ impl Telemetry {
 
     /// Queues a row, waiting for room when the writer is behind.
     pub async fn record(&self, mut record: InvocationRecord) {
+        record.make_storable();
         if let Some(message) = record.error_message.as_mut() {
             truncate_chars(message, MAX_ERROR_MESSAGE);
         }
         self.metrics.observe(&record);
-        self.stats.queued.fetch_add(1, Ordering::Relaxed);
-        if self.sender.send(record).await.is_err() {
-            // Only after shutdown, when no call should still be running.
-            tracing::error!("an invocation row arrived after telemetry shut down");
-        }
+        self.send(Operation::Insert(record)).await;
     }
 
-    /// Corrects a recorded row's cost (a bill read after the call ended).
+    /// Corrects the cost of a recorded row, e.g. once the upstream's billing record is known.
+    /// It follows the same path as the rows, so it is applied after that row's insert.
     pub async fn set_cost(&self, id: uuid::Uuid, cost: NanoUsd) {
-        let _ = (id, cost);
+        self.send(Operation::SetCost {
+            id,
+            cost_nanos: cost,
+        })
+        .await;
+    }
+
+    async fn send(&self, op: Operation) {
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        if self.sender.send(op).await.is_err() {
+            // Only after shutdown, when no call should still be running.
+            tracing::error!("an invocation row arrived after telemetry shut down");
+            self.stats.lost.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn stats(&self) -> &TelemetryStats {
         &self.stats
+    }
+
+    /// Whether rows reach the database, wait in the spill file, or are being lost.
+    pub fn health(&self) -> WriterHealth {
+        let backlog = self.stats.spill_backlog.load(Ordering::Relaxed);
+        let state = if self.stats.failing.load(Ordering::Relaxed) {
+            WriterState::Failing
+        } else if backlog > 0 {
+            WriterState::Degraded
+        } else {
+            WriterState::Ready
+        };
+        WriterHealth {
+            state,
+            backlog,
+            quarantined: self.stats.quarantined.load(Ordering::Relaxed),
+            lost: self.stats.lost.load(Ordering::Relaxed),
+        }
     }
 
     /// Prometheus text exposition of every call seen and of the writer's queue.
@@ -173,15 +359,13 @@ impl Telemetry {
         self.metrics.render(&self.stats)
     }
 
-    /// Rows queued but not yet written.
+    /// Operations queued but not yet settled, those in the spill file included.
     pub fn depth(&self) -> u64 {
-        self.stats
-            .queued
-            .load(Ordering::Relaxed)
-            .saturating_sub(self.stats.written.load(Ordering::Relaxed))
+        self.stats.depth()
     }
 
-    /// Writes everything queued, then stops the writer. Idempotent.
+    /// Writes everything queued, then stops the writer. Idempotent. What the database does not
+    /// take in time waits in the spill file for the next start.
     pub async fn shutdown(&self) {
         let Some((stop, task)) = self.writer.lock().await.take() else {
             return;
@@ -189,128 +373,15 @@ impl Telemetry {
         // Either the signal arrives or the writer already ended; both mean "drain and stop".
         let _ = stop.send(()).await;
         let abort = task.abort_handle();
-        match tokio::time::timeout(SHUTDOWN_PATIENCE * 3, task).await {
+        match tokio::time::timeout(writer::SHUTDOWN_PATIENCE * 3, task).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "the telemetry writer failed"),
             Err(_) => {
                 abort.abort();
                 tracing::error!(
                     rows = self.depth(),
-                    "the database did not take the last invocation rows; giving up"
+                    "the telemetry writer did not finish in time; giving up"
                 );
-            }
-        }
-    }
-}
-
-async fn write_batches(
-    store: Store,
-    mut receiver: mpsc::Receiver<InvocationRecord>,
-    mut stop: mpsc::Receiver<()>,
-    stats: Arc<TelemetryStats>,
-) {
-    let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        tokio::select! {
-            biased;
-            received = receiver.recv() => match received {
-                Some(first) => batch.push(first),
-                None => break,
-            },
-            _ = stop.recv() => {
-                receiver.close();
-                break;
-            }
-        }
-        let linger = tokio::time::sleep(LINGER);
-        tokio::pin!(linger);
-        while batch.len() < BATCH {
-            tokio::select! {
-                received = receiver.recv() => match received {
-                    Some(record) => batch.push(record),
-                    None => break,
-                },
-                () = &mut linger => break,
-            }
-        }
-        insert_until_done(&store, &mut batch, &stats).await;
-    }
-    drain(&store, receiver, batch, &stats).await;
-}
-
-/// Shutdown: writes what is left, giving a database that stays down a bounded time so that the
-/// process can still exit; rows that could not be written are counted in the log.
-async fn drain(
-    store: &Store,
-    mut receiver: mpsc::Receiver<InvocationRecord>,
-    mut batch: Vec<InvocationRecord>,
-    stats: &TelemetryStats,
-) {
-    let mut lost = 0;
-    loop {
-        while batch.len() < BATCH {
-            match receiver.recv().await {
-                Some(record) => batch.push(record),
-                None => break,
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        if !insert_with_retries(store, &mut batch, stats, Some(SHUTDOWN_PATIENCE)).await {
-            lost += batch.len();
-            batch.clear();
-        }
-    }
-    if lost > 0 {
-        tracing::error!(
-            rows = lost,
-            "invocation rows could not be written before shutdown"
-        );
-    }
-}
-
-/// Inserts the batch, retrying with backoff while the database is unavailable: rows are never
-/// dropped while the process runs, and callers feel the delay through the full queue.
-async fn insert_until_done(
-    store: &Store,
-    batch: &mut Vec<InvocationRecord>,
-    stats: &TelemetryStats,
-) {
-    insert_with_retries(store, batch, stats, None).await;
-}
-
-/// Inserts the batch, retrying for at most `patience` (unbounded when `None`). Returns whether
-/// the rows were written.
-async fn insert_with_retries(
-    store: &Store,
-    batch: &mut Vec<InvocationRecord>,
-    stats: &TelemetryStats,
-    patience: Option<Duration>,
-) -> bool {
-    if batch.is_empty() {
-        return true;
-    }
-    let give_up = patience.map(|p| tokio::time::Instant::now() + p);
-    let mut delay = Duration::from_millis(100);
-    loop {
-        match insert(store, batch).await {
-            Ok(()) => {
-                stats
-                    .written
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                stats.batches.fetch_add(1, Ordering::Relaxed);
-                batch.clear();
-                return true;
-            }
-            Err(e) => {
-                stats.failed_batches.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(error = %e, rows = batch.len(), "writing invocation rows failed; retrying");
-                if give_up.is_some_and(|at| tokio::time::Instant::now() >= at) {
-                    return false;
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
             }
         }
     }
@@ -322,6 +393,14 @@ const COLUMNS: usize = 25;
 /// Inserts the rows in one statement; a row whose id is already stored is skipped, so an import
 /// can be run again.
 pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
+    let rows: Vec<&InvocationRecord> = batch.iter().collect();
+    insert_rows(store, &rows)
+        .await
+        .context("inserting invocation rows")
+}
+
+/// [`insert`] with the driver's error, which the writer sorts into "this row" and "the database".
+async fn insert_rows(store: &Store, batch: &[&InvocationRecord]) -> Result<(), sqlx::Error> {
     // PostgreSQL takes only numbered placeholders. SQLite gets anonymous `?` ones: it looks up
     // each numbered one by scanning those before it, quadratic in a batch's 12,500 values.
     let numbered = store.engine() == Engine::Postgres;
@@ -350,7 +429,7 @@ pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<
     sql.push_str(" on conflict (id) do nothing");
     let count = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     let mut query = sqlx::query(&sql);
-    for r in batch {
+    for &r in batch {
         query = query
             .bind(r.id.to_string())
             .bind(r.integration_id)
@@ -378,10 +457,7 @@ pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<
             .bind(r.request_hash.as_deref())
             .bind(r.created_at_ms);
     }
-    query
-        .execute(store.pool())
-        .await
-        .context("inserting invocation rows")?;
+    query.execute(store.pool()).await?;
     Ok(())
 }
 
@@ -393,7 +469,84 @@ pub(crate) fn truncate_chars(text: &mut String, max: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::truncate_chars;
+    use super::*;
+
+    #[test]
+    fn every_text_field_is_made_storable() {
+        let mut record = InvocationRecord::new("s\0lug", "a\0pi", Some("c\0"), 1);
+        record.model_used = Some("m\0".into());
+        record.error_message = Some("e\0".into());
+        record.request_hash = Some("h\0".into());
+        record.finish_reason = Some("f\0".into());
+        record.make_storable();
+        let text = serde_json::to_string(&record).unwrap();
+        assert!(!text.contains("\\u0000"), "{text}");
+        assert_eq!(record.integration_slug, "s\u{FFFD}lug");
+        assert_eq!(record.caller_id.as_deref(), Some("c\u{FFFD}"));
+    }
+
+    #[test]
+    fn readiness_is_degraded_while_rows_wait_and_failing_while_they_are_lost() {
+        let health = |state, backlog| WriterHealth {
+            state,
+            backlog,
+            quarantined: 2,
+            lost: 3,
+        };
+        let ready = health(WriterState::Ready, 0).readiness(true);
+        assert_eq!(
+            serde_json::to_value(&ready).unwrap(),
+            serde_json::json!({ "status": "ready", "quarantined": 2 })
+        );
+        let down = serde_json::to_value(health(WriterState::Ready, 0).readiness(false)).unwrap();
+        assert_eq!(
+            (&down["status"], &down["backlog"]),
+            (&"degraded".into(), &0.into())
+        );
+        assert!(
+            down["message"]
+                .as_str()
+                .unwrap()
+                .contains("does not answer")
+        );
+        let waiting = health(WriterState::Degraded, 5).readiness(true);
+        assert_eq!(
+            (waiting.status, waiting.backlog),
+            (WriterState::Degraded, Some(5))
+        );
+        let failing = health(WriterState::Failing, 9).readiness(true);
+        assert_eq!(
+            (failing.status, failing.lost),
+            (WriterState::Failing, Some(3))
+        );
+    }
+
+    #[test]
+    fn operations_read_back_as_written() {
+        let mut record = InvocationRecord::new("slug", "api", None, 7);
+        record.cost = Some(NanoUsd(42));
+        record.upstream_ms = Some(3);
+        let insert = serde_json::to_value(Operation::Insert(record.clone())).unwrap();
+        assert_eq!(insert["op"], "insert");
+        assert_eq!(insert["cost_nanos"], 42);
+        assert!(insert.get("upstream_ms").is_none());
+        let Operation::Insert(back) = serde_json::from_value(insert).unwrap() else {
+            panic!("not an insert");
+        };
+        assert_eq!(back.id, record.id);
+        assert_eq!(back.cost, Some(NanoUsd(42)));
+        assert_eq!(back.upstream_ms, None);
+
+        let update = Operation::SetCost {
+            id: record.id,
+            cost_nanos: NanoUsd(9),
+        };
+        let text = serde_json::to_string(&update).unwrap();
+        let Operation::SetCost { id, cost_nanos } = serde_json::from_str(&text).unwrap() else {
+            panic!("not a cost update: {text}");
+        };
+        assert_eq!((id, cost_nanos), (record.id, NanoUsd(9)));
+    }
 
     #[test]
     fn long_messages_are_cut_on_a_character_boundary() {

@@ -16,6 +16,8 @@ pub const DEFAULT_API_PREFIX: &str = "/api/ai";
 pub const DEFAULT_OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
 /// A console session ends after this long without a request.
 pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
+/// Bound of the telemetry spill file, in MiB.
+pub const DEFAULT_TELEMETRY_SPILL_MAX_MB: u64 = 256;
 /// The admin `serve` creates on an empty database when no email is configured.
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@localhost";
 
@@ -37,6 +39,11 @@ pub struct Config {
     pub docs: DocsConfig,
     /// A console session ends after this long without a request.
     pub session_idle_timeout: Duration,
+    /// Where invocation rows wait while the database is unavailable; `None` lets the gateway
+    /// derive one directory per database from its URL.
+    pub telemetry_spill_dir: Option<PathBuf>,
+    /// Bound of the spill file; rows beyond it are lost (and counted).
+    pub telemetry_spill_max_mb: u64,
     pub bootstrap_admin: BootstrapAdmin,
 }
 
@@ -122,6 +129,8 @@ struct FileConfig {
     api_prefix: Option<String>,
     /// A lifetime such as `12h` or `30m`.
     session_idle_timeout: Option<String>,
+    telemetry_spill_dir: Option<PathBuf>,
+    telemetry_spill_max_mb: Option<u64>,
     #[serde(default)]
     openrouter: FileOpenRouter,
     #[serde(default)]
@@ -225,6 +234,13 @@ impl Config {
                 })
                 .transpose()?
                 .unwrap_or(DEFAULT_SESSION_IDLE_TIMEOUT),
+            telemetry_spill_dir: env("AI_GATEWAY_TELEMETRY_SPILL_DIR")
+                .map(PathBuf::from)
+                .or(file.telemetry_spill_dir),
+            telemetry_spill_max_mb: spill_max_mb(
+                env("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB"),
+                file.telemetry_spill_max_mb,
+            )?,
             // Environment only: a password has no business in a configuration file.
             bootstrap_admin: BootstrapAdmin {
                 email: env("AI_GATEWAY_ADMIN_EMAIL"),
@@ -257,6 +273,21 @@ pub(crate) fn parse_lifetime(text: &str) -> Result<Duration, String> {
         return Err("a lifetime must be longer than zero".to_owned());
     }
     Ok(Duration::from_secs(count.saturating_mul(seconds)))
+}
+
+/// A whole number of MiB, at least one: a spill that holds nothing would lose every row of an
+/// outage, which is never what an operator means.
+fn spill_max_mb(env: Option<String>, file: Option<u64>) -> anyhow::Result<u64> {
+    let megabytes = match env {
+        Some(text) => text.trim().parse().map_err(|_| {
+            anyhow::anyhow!("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB {text:?} is not a number of MiB")
+        })?,
+        None => file.unwrap_or(DEFAULT_TELEMETRY_SPILL_MAX_MB),
+    };
+    if megabytes == 0 {
+        anyhow::bail!("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB must be at least 1");
+    }
+    Ok(megabytes)
 }
 
 /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); anything else is an error, not "off".
@@ -420,6 +451,42 @@ mod tests {
             err.to_string().contains("AI_GATEWAY_SESSION_IDLE_TIMEOUT"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_telemetry_spill_is_configured_from_the_environment() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        assert_eq!(config.telemetry_spill_dir, None);
+        assert_eq!(
+            config.telemetry_spill_max_mb,
+            DEFAULT_TELEMETRY_SPILL_MAX_MB
+        );
+        let config = Config::from_sources(
+            None,
+            env(&[
+                (
+                    "AI_GATEWAY_TELEMETRY_SPILL_DIR",
+                    "/var/lib/ai-gateway/spill",
+                ),
+                ("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB", "64"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.telemetry_spill_dir,
+            Some(PathBuf::from("/var/lib/ai-gateway/spill"))
+        );
+        assert_eq!(config.telemetry_spill_max_mb, 64);
+        for value in ["lots", "0"] {
+            let err =
+                Config::from_sources(None, env(&[("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB", value)]))
+                    .unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -164,6 +164,10 @@ pub(crate) fn gateway_config(config: &Config, demo: Option<&RunningSimulator>) -
         }
     };
     gateway.app_url = config.public_url.clone();
+    if let Some(dir) = &config.telemetry_spill_dir {
+        gateway.telemetry_spill_dir = dir.clone();
+    }
+    gateway.telemetry_spill_max_bytes = config.telemetry_spill_max_mb.saturating_mul(1024 * 1024);
     gateway.api_docs_path = config
         .docs
         .enabled

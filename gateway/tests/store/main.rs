@@ -7,3 +7,4 @@ mod helpers;
 mod invocations;
 mod invocations_timing;
 mod settings;
+mod telemetry_writer;

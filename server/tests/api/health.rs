@@ -27,7 +27,7 @@ async fn readyz_answers_ok_when_the_database_is_reachable() {
 }
 
 #[tokio::test]
-async fn readyz_answers_503_when_the_database_goes_away_and_healthz_stays_ok() {
+async fn readyz_answers_degraded_when_the_database_goes_away_and_healthz_stays_ok() {
     let Some(app) = spawn_app_on_postgres().await else {
         return;
     };
@@ -35,10 +35,13 @@ async fn readyz_answers_503_when_the_database_goes_away_and_healthz_stays_ok() {
 
     app.database.destroy().await;
 
+    // Calls still work while their rows wait in the spill file, so the node stays in rotation.
     let response = app.get("/readyz").await;
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["backlog"], 0);
+    assert_eq!(body["quarantined"], 0);
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     app.shutdown().await;
 }
@@ -84,5 +87,15 @@ async fn metrics_count_calls_by_integration_and_status_in_prometheus_format() {
         "ai_gateway_added_latency_seconds_count{integration=\"measured\",status=\"ok\"} 1"
     ));
     assert!(text.contains("# TYPE ai_gateway_telemetry_queue_depth gauge"));
+    for line in [
+        "# TYPE ai_gateway_telemetry_spill_backlog gauge",
+        "ai_gateway_telemetry_spill_backlog 0",
+        "# TYPE ai_gateway_telemetry_quarantined_total counter",
+        "ai_gateway_telemetry_quarantined_total 0",
+        "# TYPE ai_gateway_telemetry_lost_total counter",
+        "ai_gateway_telemetry_lost_total 0",
+    ] {
+        assert!(text.contains(line), "{line} missing from {text}");
+    }
     app.shutdown().await;
 }

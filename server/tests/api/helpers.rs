@@ -78,6 +78,8 @@ pub async fn spawn_app_with(
         },
         docs: DocsConfig::default(),
         session_idle_timeout: std::time::Duration::from_secs(3600),
+        telemetry_spill_dir: None,
+        telemetry_spill_max_mb: 256,
         bootstrap_admin: BootstrapAdmin {
             email: Some(ADMIN_EMAIL.to_owned()),
             password: Some(Secret::new(ADMIN_PASSWORD)),
