@@ -116,6 +116,14 @@ impl TestDatabase {
         }
     }
 
+    /// A new SQLite file at `path` (a folder of the test's own, e.g. on a small disk).
+    pub fn sqlite_at(path: PathBuf) -> Self {
+        Self {
+            url: format!("sqlite:{}", path.display()),
+            place: Place::SqliteFile(path),
+        }
+    }
+
     /// A new database on the server named by [`POSTGRES_URL_VAR`], or `None` (with a note on
     /// stderr) when the variable is unset.
     pub async fn postgres() -> Option<Self> {
@@ -167,6 +175,28 @@ impl TestDatabase {
                     .expect("dropping a test database");
             }
         }
+    }
+
+    /// Brings a database [`Self::destroy`]ed under a running gateway back, empty, with its
+    /// schema: what an operator restoring storage does.
+    pub async fn restore(&self) {
+        if let Place::Postgres { admin_url, name } = &self.place {
+            let mut admin = sqlx::AnyConnection::connect(admin_url)
+                .await
+                .expect("reconnecting to recreate a test database");
+            admin
+                .execute(format!("create database {name}").as_str())
+                .await
+                .expect("recreating a test database");
+        }
+        let store = Store::connect(&self.url)
+            .await
+            .expect("connecting to a restored test database");
+        store
+            .migrate()
+            .await
+            .expect("migrating a restored test database");
+        store.close().await;
     }
 }
 

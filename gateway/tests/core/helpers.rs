@@ -108,11 +108,6 @@ pub fn args(value: Value) -> Map<String, Value> {
     value.as_object().cloned().unwrap_or_default()
 }
 
-/// A call of `slug` with `value` as its args, by Rust code in the process.
-pub fn call(slug: &str, value: Value) -> gateway::Call {
-    gateway::Call::live(slug, args(value))
-}
-
 /// Runs `call` and waits for its whole answer.
 pub async fn run(gateway: &Gateway, call: gateway::Call) -> gateway::Result<gateway::InvokeResult> {
     gateway.call(call).await?.into_done()

@@ -9,7 +9,7 @@ use gateway::Store;
 use gateway::telemetry::{
     DEFAULT_SPILL_MAX_BYTES, InvocationRecord, Status, Telemetry, WriterState,
 };
-use gateway::test_support::{POSTGRES_URL_VAR, TestDatabase};
+use gateway::test_support::TestDatabase;
 use gateway::types::{Engine, NanoUsd};
 use sqlx::{Connection, Executor};
 
@@ -103,18 +103,7 @@ impl Env {
 
     async fn bring_database_back(&self) {
         match self.store.engine() {
-            Engine::Postgres => {
-                let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap();
-                let name = self.database.url().rsplit('/').next().unwrap();
-                let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
-                admin
-                    .execute(format!("create database {name}").as_str())
-                    .await
-                    .unwrap();
-                let store = Store::connect(self.database.url()).await.unwrap();
-                store.migrate().await.unwrap();
-                store.close().await;
-            }
+            Engine::Postgres => self.database.restore().await,
             Engine::Sqlite => {
                 self.connection()
                     .await

@@ -15,4 +15,5 @@ mod invocations;
 mod invoke;
 mod openai;
 mod openapi;
+mod outage;
 mod test_run;
