@@ -211,7 +211,7 @@ async fn killed_mid_load(database: TestDatabase) {
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder().build().unwrap();
     let mut child = serve(&database, port);
     wait_until_serving(&client, &base).await;
 
