@@ -35,6 +35,10 @@ pub fn is_valid_slug(slug: &str) -> bool {
 /// Every rule the registry fields follow, reported per field.
 pub fn check_fields(fields: &IntegrationFields) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
+    crate::store::refuse_nul(&mut errors, "name", &fields.name);
+    if let Some(description) = &fields.description {
+        crate::store::refuse_nul(&mut errors, "description", description);
+    }
     if fields.slug.is_empty() {
         errors.add("slug", "The slug is required.");
     } else if fields.slug.len() > MAX_SLUG_LEN {

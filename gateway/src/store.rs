@@ -92,6 +92,14 @@ pub fn storable(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Adds a field error when `text` holds a NUL character: admin input is refused rather than
+/// altered, so what is saved is what was typed.
+pub(crate) fn refuse_nul(errors: &mut gateway_types::FieldErrors, field: &str, text: &str) {
+    if text.contains('\0') {
+        errors.add(field, "Must not contain NUL characters (\\u0000).");
+    }
+}
+
 /// [`storable`] in place.
 pub fn make_storable(text: &mut String) {
     if text.contains('\0') {

@@ -33,6 +33,10 @@ pub struct Saved {
 /// caller. Returns the compiled prompt.
 pub fn check_draft(draft: &VersionDraft) -> Result<Prompt, FieldErrors> {
     let mut errors = FieldErrors::new();
+    crate::store::refuse_nul(&mut errors, "prompt_template", &draft.prompt_template);
+    if let Some(notes) = &draft.notes {
+        crate::store::refuse_nul(&mut errors, "notes", notes);
+    }
     if draft.models.is_empty() {
         errors.add("models", "Choose at least one model.");
     }

@@ -251,3 +251,21 @@ crate::on_each_engine!(
         t
     }
 );
+
+crate::on_each_engine!(
+    nul_characters_in_an_admins_text_are_field_errors_not_database_failures,
+    |t: TestGateway| async move {
+        let mut named = fields("nul-name");
+        named.name = "Odd\u{0}name".to_owned();
+        let mut templated = draft();
+        templated.prompt_template = "Answer {{ question }}\u{0}".to_owned();
+        let Err(Error::Invalid(errors)) =
+            t.gateway.create_integration(&named, &templated, None).await
+        else {
+            panic!("expected field errors");
+        };
+        assert!(errors.contains("name"), "{errors:?}");
+        assert!(errors.contains("prompt_template"), "{errors:?}");
+        t
+    }
+);
