@@ -6,6 +6,7 @@
 //! task takes over the upstream work and owns the call's ending: whatever happens to the caller,
 //! that task settles the reservation to what was billed and records exactly one telemetry row.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -688,6 +689,10 @@ fn refuse_nul(
 
 fn nul_in_object(path: &str, object: &Map<String, Value>, errors: &mut FieldErrors) {
     for (key, value) in object {
+        // The field's name is built only for a value that holds a NUL: this runs on every call.
+        if !key.contains('\0') && !holds_nul(value) {
+            continue;
+        }
         let field = format!("{path}.{}", crate::store::storable(key));
         if key.contains('\0') {
             errors.add(
@@ -699,12 +704,25 @@ fn nul_in_object(path: &str, object: &Map<String, Value>, errors: &mut FieldErro
     }
 }
 
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(object) => object
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        _ => false,
+    }
+}
+
 fn nul_in_value(path: &str, value: &Value, errors: &mut FieldErrors) {
     match value {
         Value::String(text) if text.contains('\0') => errors.add(path.to_owned(), NUL_MESSAGE),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                nul_in_value(&format!("{path}.{i}"), item, errors);
+                if holds_nul(item) {
+                    nul_in_value(&format!("{path}.{i}"), item, errors);
+                }
             }
         }
         Value::Object(object) => nul_in_object(path, object, errors),
@@ -807,15 +825,16 @@ struct InFlight {
     turn: Option<ThreadTurn>,
 }
 
-/// A whole answer: the caller waits for the task, and the task finishes (and records) even
-/// when the caller stops waiting.
+/// A whole answer: the upstream work runs in the caller's task while the caller waits, and
+/// moves to a tracked task of its own if the caller stops waiting (see [`Detachable`]), so it
+/// finishes and records either way.
 async fn whole(
     in_flight: InFlight,
     payload: Value,
     deadline: tokio::time::Instant,
 ) -> Result<Outcome> {
     let gateway = in_flight.gateway.clone();
-    let task = gateway.spawn(async move {
+    let work = async move {
         let upstream_started = Instant::now();
         let outcome = in_flight.gateway.upstream().chat(&payload, deadline).await;
         let mut in_flight = in_flight;
@@ -824,12 +843,51 @@ async fn whole(
             Ok(completion) => Ok(in_flight.succeed(completion, false).await),
             Err(error) => Err(in_flight.fail(error).await),
         }
-    });
-    match task.await {
-        Ok(result) => result.map(|r| Outcome::Done(Box::new(r))),
-        Err(e) => Err(Error::Internal(format!(
-            "a call's task ended abnormally: {e}"
-        ))),
+    };
+    Detachable::new(gateway, work)
+        .await
+        .map(|r| Outcome::Done(Box::new(r)))
+}
+
+/// Work that runs inside whoever awaits it, and is handed to a tracked task of its own when
+/// that awaiter is dropped before it finished. The common case pays no spawn and no hop to
+/// another thread; a dropped caller does not drop the work.
+struct Detachable<T: Send + 'static> {
+    gateway: Gateway,
+    work: Option<Pin<Box<dyn Future<Output = T> + Send>>>,
+}
+
+impl<T: Send + 'static> Detachable<T> {
+    fn new(gateway: Gateway, work: impl Future<Output = T> + Send + 'static) -> Self {
+        Self {
+            gateway,
+            work: Some(Box::pin(work)),
+        }
+    }
+}
+
+impl<T: Send + 'static> Future for Detachable<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<T> {
+        let this = self.get_mut();
+        // Polled again after it finished: nothing more will come.
+        let Some(work) = this.work.as_mut() else {
+            return std::task::Poll::Pending;
+        };
+        let output = std::task::ready!(work.as_mut().poll(cx));
+        this.work = None;
+        std::task::Poll::Ready(output)
+    }
+}
+
+impl<T: Send + 'static> Drop for Detachable<T> {
+    fn drop(&mut self) {
+        if let Some(work) = self.work.take() {
+            self.gateway.spawn(async move {
+                work.await;
+            });
+        }
     }
 }
 

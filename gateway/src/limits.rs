@@ -444,7 +444,21 @@ impl Limits {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .adjust(change),
-            Backend::Shared(shared) if local => shared.fallback().adjust(change),
+            Backend::Shared(shared) if local => {
+                shared.fallback().adjust(change);
+                // The hold never reached the shared row, but the spend must: it joins the
+                // shared total once the database answers again.
+                if change.spend != NanoUsd::ZERO {
+                    shared
+                        .pending
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(Adjustment {
+                            release: NanoUsd::ZERO,
+                            ..change
+                        });
+                }
+            }
             Backend::Shared(shared) => {
                 if let Err(error) = shared_adjust(&shared.store, change).await {
                     shared.outage(&error, crate::now_ms());

@@ -51,6 +51,13 @@ async fn ride_out_an_outage(
     take_away: impl std::future::Future<Output = ()>,
     bring_back: impl std::future::Future<Output = ()>,
 ) {
+    let id = app
+        .gateway
+        .snapshot()
+        .integration("steady")
+        .unwrap()
+        .integration
+        .id;
     let before = app.token().await;
     let during = app.token().await;
     let caller = format!("token:{}", during.split('|').next().unwrap());
@@ -75,6 +82,24 @@ async fn ride_out_an_outage(
             .await
     );
     assert_eq!(app.rows(&format!("caller_id = '{caller}'")).await, 200);
+    // The spend of the outage reached the cap counter too.
+    let billed = app
+        .scalar(&format!(
+            "select cast(sum(cost_nanos) as bigint) from ai_invocations where caller_id = '{caller}'"
+        ))
+        .await;
+    assert!(billed > 0);
+    assert!(
+        app.eventually(10, || async {
+            app.gateway
+                .spent_today(id)
+                .await
+                .is_ok_and(|s| s.0 >= billed)
+        })
+        .await,
+        "the counter says {:?}, the outage's rows {billed}",
+        app.gateway.spent_today(id).await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -51,10 +51,7 @@ async fn streamed_generations_are_recorded_once_the_stream_is_done() {
         .send()
         .await
         .unwrap();
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = crate::helpers::generation_id(&response);
     response.text().await.unwrap();
 
     let (status, generation) = harness.get_json(&format!("/generation?id={id}")).await;

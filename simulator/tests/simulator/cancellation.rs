@@ -36,10 +36,7 @@ async fn abandon_stream(
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = crate::helpers::generation_id(&response);
     let mut body = response.bytes_stream();
     let mut received = String::new();
     loop {
@@ -155,10 +152,7 @@ async fn finished_stream_is_not_cancelled() {
         .send()
         .await
         .unwrap();
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = crate::helpers::generation_id(&response);
     let body = response.text().await.unwrap();
     assert!(body.ends_with("data: [DONE]\n\n"));
     let usage = chunks(&body).last().unwrap()["usage"].clone();
@@ -180,10 +174,7 @@ async fn faulted_streams_stay_unbooked() {
             .send()
             .await
             .unwrap();
-        let id = response.headers()["x-generation-id"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let id = crate::helpers::generation_id(&response);
         read_until_break(response).await;
         // Give a wrongly booked cancellation the time it would take to show up.
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -20,10 +20,7 @@ async fn non_streamed_answer_has_the_openrouter_shape_and_echoes_the_question() 
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let header_id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let header_id = crate::helpers::generation_id(&response);
     let body: Value = response.json().await.unwrap();
 
     assert_eq!(body["id"], header_id.as_str());

@@ -159,3 +159,11 @@ pub fn assert_close(actual: f64, expected: f64) {
         "{actual} is not {expected}"
     );
 }
+
+/// The `x-generation-id` header of a completion response.
+pub fn generation_id(response: &reqwest::Response) -> String {
+    response.headers()["x-generation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}

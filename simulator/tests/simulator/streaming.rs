@@ -20,10 +20,7 @@ async fn stream_is_framed_like_openrouter_sse() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
-    let header_id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let header_id = crate::helpers::generation_id(&response);
     let body = response.text().await.unwrap();
     let events = events(&body);
 
