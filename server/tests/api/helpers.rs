@@ -78,7 +78,10 @@ pub async fn spawn_app_with(
         },
         docs: DocsConfig::default(),
         session_idle_timeout: std::time::Duration::from_secs(3600),
-        telemetry_spill_dir: None,
+        // A folder of each server's own, outside the repository, for rows a test makes spill.
+        telemetry_spill_dir: Some(
+            std::env::temp_dir().join(format!("ai-gateway-spill-{}", uuid::Uuid::new_v4())),
+        ),
         telemetry_spill_max_mb: 256,
         bootstrap_admin: BootstrapAdmin {
             email: Some(ADMIN_EMAIL.to_owned()),
