@@ -36,12 +36,15 @@ macro_rules! columns {
     };
 }
 
+/// Opens a thread; with `busy_until`, its first turn is claimed in the same statement (a
+/// converse call that starts the thread), so no other call can slip in between.
 pub async fn start(
     store: &Store,
     integration_id: i64,
     caller_type: &str,
     caller_id: Option<&str>,
     ttl_minutes: u32,
+    busy_until: Option<i64>,
     now: i64,
 ) -> Result<Conversation> {
     let conversation = Conversation {
@@ -56,8 +59,8 @@ pub async fn start(
     };
     sqlx::query(
         "insert into ai_conversations (id, integration_id, caller_type, caller_id, status, message_count,
-             last_activity_at, expires_at, created_at)
-         values ($1, $2, $3, $4, 'active', 0, $5, $6, $5)",
+             last_activity_at, expires_at, created_at, busy_until)
+         values ($1, $2, $3, $4, 'active', 0, $5, $6, $5, $7)",
     )
     .bind(&conversation.id)
     .bind(integration_id)
@@ -65,6 +68,7 @@ pub async fn start(
     .bind(caller_id)
     .bind(now)
     .bind(conversation.expires_at_ms)
+    .bind(busy_until)
     .execute(store.pool())
     .await
     .context("starting a conversation")?;

@@ -79,20 +79,6 @@ pub struct ChatMessage {
     pub content: String,
 }
 
-impl ChatMessage {
-    /// The console's optional extra message: one user turn, none when blank.
-    pub fn user(content: Option<String>) -> Vec<Self> {
-        content
-            .filter(|text| !text.trim().is_empty())
-            .map(|content| Self {
-                role: "user".to_owned(),
-                content,
-            })
-            .into_iter()
-            .collect()
-    }
-}
-
 /// Who may reach a live integration by its slug.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
@@ -172,6 +158,35 @@ impl Call {
             delivery: Delivery::Whole,
             turn: Turn::None,
             timeout: None,
+        }
+    }
+
+    /// The console's test run by `admin`, streamed: the form's draft, a saved version or the
+    /// active one, with the run's optional extra user message (none when blank).
+    pub fn console_test(run: gateway_types::TestRun, admin: String) -> Self {
+        let messages = run
+            .message
+            .filter(|text| !text.trim().is_empty())
+            .map(|content| ChatMessage {
+                role: "user".to_owned(),
+                content,
+            })
+            .into_iter()
+            .collect();
+        Self {
+            args: run.args,
+            messages,
+            caller: Caller {
+                kind: CallerKind::AdminTest,
+                id: Some(admin),
+            },
+            delivery: Delivery::Streamed,
+            ..Self::new(Target::Console {
+                integration_id: run.integration_id,
+                draft: run.draft,
+                version_id: run.version_id,
+                model: run.model,
+            })
         }
     }
 
@@ -432,7 +447,7 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
         Turn::None => (None, None),
         Turn::Start => {
             let ttl = ttl.unwrap_or_default();
-            let started = start_thread(gateway, &resolved, &caller, ttl, now).await?;
+            let started = start_thread(gateway, &resolved, &caller, ttl, None, now).await?;
             return Ok(Outcome::Started(started));
         }
         Turn::Continue {
@@ -502,7 +517,9 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
 
     let timeout = timeout.unwrap_or(gateway.config().request_timeout);
     let deadline = tokio::time::Instant::now() + timeout;
-    let estimate = worst_case_cost(gateway, &resolved.draft.models, &payload);
+    // Serialising the messages to size them is the dearest step here: done once per call.
+    let prompt_tokens = prompt_tokens(&payload);
+    let estimate = worst_case_cost(gateway, &resolved.draft.models, &payload, prompt_tokens);
     let reservation = match resolved.daily_cap {
         Some(cap) => {
             // Waiting for other calls' holds may use at most a quarter of this call's time.
@@ -533,17 +550,9 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
         (Some(claim), Some(message)) => Some(claim.into_turn(message, ttl.unwrap_or_default())),
         (None, Some(message)) => {
             let ttl = ttl.unwrap_or_default();
-            let thread = start_thread(gateway, &resolved, &caller, ttl, now).await?;
-            conversations::claim_turn(
-                gateway.store(),
-                &thread.id,
-                resolved.limit_id(),
-                caller.kind.as_str(),
-                caller.id.as_deref(),
-                hold_ms(gateway, Some(timeout)),
-                now,
-            )
-            .await?;
+            let busy_until = now.saturating_add(hold_ms(gateway, Some(timeout)));
+            let thread =
+                start_thread(gateway, &resolved, &caller, ttl, Some(busy_until), now).await?;
             Some(ThreadTurn {
                 id: thread.id,
                 user_message: message,
@@ -559,7 +568,7 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
         record,
         reservation,
         estimate,
-        prompt_tokens: prompt_tokens(&payload),
+        prompt_tokens,
         primary,
         started,
         limit_id: resolved.limit_id(),
@@ -618,6 +627,7 @@ async fn start_thread(
     resolved: &Resolved,
     caller: &Caller,
     ttl: u32,
+    busy_until: Option<i64>,
     now: i64,
 ) -> Result<Conversation> {
     conversations::start(
@@ -626,6 +636,7 @@ async fn start_thread(
         caller.kind.as_str(),
         caller.id.as_deref(),
         ttl,
+        busy_until,
         now,
     )
     .await
@@ -784,8 +795,12 @@ fn prompt_tokens(payload: &Value) -> u64 {
 
 /// The most any of the integration's models could charge for this payload: the prompt at about
 /// three characters a token, the completion at its `max_tokens` (or the model's limit).
-fn worst_case_cost(gateway: &Gateway, models: &[String], payload: &Value) -> NanoUsd {
-    let prompt_tokens = prompt_tokens(payload);
+fn worst_case_cost(
+    gateway: &Gateway,
+    models: &[String],
+    payload: &Value,
+    prompt_tokens: u64,
+) -> NanoUsd {
     let ceiling = u64::from(gateway.config().max_tokens_ceiling);
     let requested = payload.get("max_tokens").and_then(Value::as_u64);
     let catalog = gateway.catalog().current();

@@ -8,7 +8,7 @@ use crate::extract::{JsonBody, ParseBody};
 use axum::extract::State;
 use axum::response::Response;
 use gateway::types::{FieldErrors, TestRun};
-use gateway::{Call, Caller, CallerKind, Delivery, Gateway, Target};
+use gateway::{Call, Gateway};
 
 impl ParseBody for TestRun {
     fn parse(body: &serde_json::Map<String, serde_json::Value>) -> Result<Self, FieldErrors> {
@@ -24,21 +24,7 @@ pub(crate) async fn test_run(
     SignedIn(admin): SignedIn,
     JsonBody(run): JsonBody<TestRun>,
 ) -> Result<Response, ApiError> {
-    let call = Call {
-        args: run.args,
-        messages: gateway::invoke::ChatMessage::user(run.message),
-        caller: Caller {
-            kind: CallerKind::AdminTest,
-            id: Some(admin.email),
-        },
-        delivery: Delivery::Streamed,
-        ..Call::new(Target::Console {
-            integration_id: run.integration_id,
-            draft: run.draft,
-            version_id: run.version_id,
-            model: run.model,
-        })
-    };
+    let call = Call::console_test(run, admin.email);
     let events = gateway.call(call).await?.into_stream()?;
     Ok(super::api::sse(events))
 }
