@@ -435,3 +435,44 @@ crate::on_each_engine!(
         app.shutdown().await;
     }
 );
+
+crate::on_each_engine!(
+    emoji_are_kept_and_an_oversized_body_is_a_413_with_no_row,
+    |app: TestApp| async move {
+        app.integration("wide", |f, _| f.conversational = true)
+            .await;
+        let token = app.token().await;
+        let answer = app
+            .post(
+                "/api/ai/wide/converse",
+                Some(&token),
+                json!({"args": {"question": "🦀?"}, "message": "héllo 👋🏽"}),
+            )
+            .await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body: Value = answer.json().await.unwrap();
+        let id = body["data"]["conversation_id"].as_str().unwrap().to_owned();
+        let stored = app
+            .scalar(&format!(
+                "select count(*) from ai_conversation_messages
+                 where conversation_id = '{id}' and content = 'héllo 👋🏽'"
+            ))
+            .await;
+        assert_eq!(stored, 1);
+        let huge = app
+            .post(
+                "/api/ai/wide/chat",
+                Some(&token),
+                json!({"args": {"question": "x".repeat(2 * 1024 * 1024)}}),
+            )
+            .await;
+        assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            app.eventually(5, || async {
+                app.rows("integration_slug = 'wide'").await == 1
+            })
+            .await
+        );
+        app.shutdown().await;
+    }
+);
