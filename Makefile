@@ -7,7 +7,7 @@ SHELL := /usr/bin/env bash
 
 WASM_TARGET := wasm32-unknown-unknown
 
-.PHONY: help setup run build site test fmt-check lint rust-tests e2e screenshots bench clean
+.PHONY: help setup run build site test fmt-check lint rust-tests e2e screenshots bench fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ e2e:
 
 screenshots: setup site ## Pictures of every console page into docs/screenshots/ (for the README)
 	cd end2end && npx playwright test --project=screenshots
+
+fuzz: ## Property tests with hostile input, 20,000 cases each instead of the test run's 256 (minutes)
+	PROPTEST_CASES=$${PROPTEST_CASES:-20000} cargo test --workspace fuzz_
 
 bench: ## Load benchmark against the simulator; writes bench/RESULTS.md (not part of test)
 	@bench/run.sh

@@ -455,7 +455,10 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
             message,
         } => (conversation_id, Some(message)),
     };
-    let rendered = match resolved.prompt.render(&args) {
+    let rendered = match resolved
+        .prompt
+        .render(&args, gateway.config().max_prompt_bytes)
+    {
         Ok(text) => text,
         Err(errors) => return Err(refused.record("invalid_args", Error::Invalid(errors)).await),
     };

@@ -51,6 +51,10 @@ use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::telemetry::Telemetry;
 use crate::upstream::{Upstream, UpstreamConfig};
 
+/// The default ceiling of a rendered prompt: twice the API's whole request body, so arguments
+/// can appear in full, yet one call cannot make the gateway build and send hundreds of MB.
+pub const DEFAULT_MAX_PROMPT_BYTES: usize = 2 * 1024 * 1024;
+
 /// What the core needs to start; the server maps its own configuration onto this.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -68,6 +72,8 @@ pub struct GatewayConfig {
     pub request_timeout: Duration,
     /// Upper bound on `max_tokens`, whoever sets it.
     pub max_tokens_ceiling: u32,
+    /// Longest rendered prompt, in bytes; a call whose arguments render a longer one is a 422.
+    pub max_prompt_bytes: usize,
     /// Worst-case cost assumed for a call whose model has no known price.
     pub unknown_price_estimate: gateway_types::NanoUsd,
     /// How long a fetched model catalog stays fresh.
@@ -97,6 +103,7 @@ impl GatewayConfig {
             app_url: None,
             request_timeout: Duration::from_secs(60),
             max_tokens_ceiling: 8192,
+            max_prompt_bytes: DEFAULT_MAX_PROMPT_BYTES,
             unknown_price_estimate: gateway_types::NanoUsd::from_usd(0.05),
             catalog_ttl: Duration::from_secs(3600),
             settings: Settings::default(),

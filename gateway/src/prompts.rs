@@ -340,12 +340,17 @@ impl Prompt {
         })
     }
 
-    /// Validates `args` (see [`validate_args`]) and renders the template with them.
+    /// Validates `args` (see [`validate_args`]) and renders the template with them; a prompt
+    /// that would grow past `max_bytes` is refused as soon as it does, on the template field.
     ///
     /// Each declared variable gets the supplied value, else its non-null default, else `""`.
     /// Numeric strings given to `number` variables become numbers; `json` strings stay strings
     /// and are inserted verbatim.
-    pub fn render(&self, args: &serde_json::Map<String, Value>) -> Result<String, FieldErrors> {
+    pub fn render(
+        &self,
+        args: &serde_json::Map<String, Value>,
+        max_bytes: usize,
+    ) -> Result<String, FieldErrors> {
         validate_args(&self.vars, args)?;
         let context: BTreeMap<&str, TplValue> = self
             .vars
@@ -364,10 +369,22 @@ impl Prompt {
                 (var.name.as_str(), value)
             })
             .collect();
-        self.env
+        let mut out = Bounded::new(max_bytes);
+        let rendered = self
+            .env
             .get_template(TEMPLATE_NAME)
-            .and_then(|template| template.render(context))
-            .map_err(|err| FieldErrors::single(TEMPLATE_FIELD, err.to_string()))
+            .and_then(|template| template.render_captured_to(context, &mut out).map(drop));
+        match rendered {
+            Ok(()) => Ok(out.into_text()),
+            Err(_) if out.exceeded => Err(FieldErrors::single(
+                TEMPLATE_FIELD,
+                format!(
+                    "The rendered prompt would be longer than {max_bytes} bytes, this \
+                     deployment's ceiling; shorten the arguments or the template."
+                ),
+            )),
+            Err(err) => Err(FieldErrors::single(TEMPLATE_FIELD, err.to_string())),
+        }
     }
 
     pub fn variables(&self) -> &[PromptVariable] {
@@ -381,6 +398,46 @@ impl Prompt {
 
 /// Instructions one render may execute: far above any real prompt, far below a hang.
 const RENDER_FUEL: u64 = 1_000_000;
+
+/// A render's output, refusing to grow past its limit: fuel bounds the steps of a render, not
+/// its size, and one step can print a whole argument, so a loop over a large one would fill
+/// memory long before the fuel runs out.
+struct Bounded {
+    out: Vec<u8>,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl Bounded {
+    fn new(limit: usize) -> Self {
+        Self {
+            out: Vec::new(),
+            limit,
+            exceeded: false,
+        }
+    }
+
+    /// The output as text; MiniJinja only writes whole UTF-8 strings, so nothing is replaced.
+    fn into_text(self) -> String {
+        String::from_utf8(self.out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.len().saturating_add(buf.len()) > self.limit {
+            self.exceeded = true;
+            return Err(std::io::Error::other("the prompt ceiling is reached"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// The one environment configuration every prompt uses: no loader, no auto-escaping, strict
 /// undefined values, the trailing newline kept, and the prompt formatter.
@@ -553,6 +610,9 @@ mod tests {
 
     use super::*;
 
+    /// The prompt ceiling of renders that are not about the ceiling.
+    const LIMIT: usize = 1 << 20;
+
     fn var(name: &str, kind: VariableType, required: bool) -> PromptVariable {
         PromptVariable {
             name: name.to_owned(),
@@ -593,7 +653,7 @@ mod tests {
     fn render(template: &str, vars: Vec<PromptVariable>, values: Value) -> String {
         Prompt::compile(template, vars)
             .unwrap()
-            .render(&args(values))
+            .render(&args(values), LIMIT)
             .unwrap()
     }
 
@@ -1185,7 +1245,7 @@ mod tests {
             Vec::new(),
         )
         .unwrap();
-        assert_eq!(prompt.render(&args(json!({}))).unwrap(), "0, 1, 2");
+        assert_eq!(prompt.render(&args(json!({})), LIMIT).unwrap(), "0, 1, 2");
     }
 
     #[test]
@@ -1216,7 +1276,7 @@ mod tests {
             (json!(u64::MAX), "18446744073709551615"),
         ];
         for (value, expected) in cases {
-            let out = prompt.render(&args(json!({"n": value}))).unwrap();
+            let out = prompt.render(&args(json!({"n": value})), LIMIT).unwrap();
             assert_eq!(out, expected, "{value}");
         }
         assert_eq!(format_float(0.1 + 0.2), "0.30000000000000004");
@@ -1240,7 +1300,7 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(
-                prompt.render(&args(json!({ "n": text }))).unwrap(),
+                prompt.render(&args(json!({ "n": text })), LIMIT).unwrap(),
                 expected
             );
         }
@@ -1310,16 +1370,16 @@ mod tests {
         assert_eq!(prompt.template(), "{{ greeting }}, {{ name }}!");
         assert_eq!(prompt.variables(), vars.as_slice());
         assert_eq!(
-            prompt.render(&args(json!({"name": "Ada"}))).unwrap(),
+            prompt.render(&args(json!({"name": "Ada"})), LIMIT).unwrap(),
             "Hello, Ada!"
         );
         assert_eq!(
             prompt
-                .render(&args(json!({"name": "Grace", "greeting": "Hi"})))
+                .render(&args(json!({"name": "Grace", "greeting": "Hi"})), LIMIT)
                 .unwrap(),
             "Hi, Grace!"
         );
-        let errors = prompt.render(&args(json!({}))).unwrap_err();
+        let errors = prompt.render(&args(json!({})), LIMIT).unwrap_err();
         assert_eq!(messages(&errors, "name"), ["Arg \"name\" is required."]);
         assert!(format!("{prompt:?}").contains("greeting"));
     }
@@ -1334,7 +1394,7 @@ mod tests {
         let handles: Vec<_> = (0..4)
             .map(|i| {
                 let prompt = prompt.clone();
-                std::thread::spawn(move || prompt.render(&args(json!({ "n": i }))).unwrap())
+                std::thread::spawn(move || prompt.render(&args(json!({ "n": i })), LIMIT).unwrap())
             })
             .collect();
         let outputs: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
@@ -1345,9 +1405,80 @@ mod tests {
     fn render_time_errors_are_reported_on_the_template_field() {
         let vars = vec![var("name", VariableType::String, true)];
         let prompt = Prompt::compile("{{ name.first.second }}", vars).unwrap();
-        let errors = prompt.render(&args(json!({"name": "Ada"}))).unwrap_err();
+        let errors = prompt
+            .render(&args(json!({"name": "Ada"})), LIMIT)
+            .unwrap_err();
         assert_eq!(errors.0.len(), 1);
         assert_eq!(messages(&errors, TEMPLATE_FIELD).len(), 1, "{errors:?}");
+    }
+
+    #[test]
+    fn a_prompt_over_the_ceiling_is_refused_on_the_template_field() {
+        let vars = vec![var("text", VariableType::String, true)];
+        let prompt =
+            Prompt::compile("{% for i in range(100000) %}{{ text }}{% endfor %}", vars).unwrap();
+        let text = "x".repeat(1000);
+        let errors = prompt
+            .render(&args(json!({ "text": text })), 64 * 1024)
+            .unwrap_err();
+        let all = messages(&errors, TEMPLATE_FIELD);
+        assert!(all[0].contains("longer than 65536 bytes"), "{all:?}");
+        // Exactly at the ceiling is still a prompt.
+        let once =
+            Prompt::compile("{{ text }}", vec![var("text", VariableType::String, true)]).unwrap();
+        assert_eq!(
+            once.render(&args(json!({ "text": text })), 1000).unwrap(),
+            text
+        );
+        assert!(once.render(&args(json!({ "text": text })), 999).is_err());
+    }
+
+    /// Templates that use every variable type the ways prompts do: printed, looped over,
+    /// filtered, compared, indexed.
+    const HOSTILE_TEMPLATES: &[&str] = &[
+        "{{ s }} {{ n }} {{ b }} {{ a }} {{ o }} {{ j }}",
+        "{% for x in a %}{{ loop.index }}: {{ x }}{% endfor %}{% for k, v in o|items %}{{ k }}={{ v }}{% endfor %}",
+        "{{ s|upper }} {{ s|length }} {{ a|join(', ') }} {{ n + 1 }} {% if b %}yes{% endif %}",
+        "{{ s * 3 }}{{ a|first }}{{ o.key }}{{ a[0] }}{{ s[1:] }}{{ n > 2 }}",
+        "{% for i in range(1000) %}{{ s }}{{ a }}{% endfor %}",
+    ];
+
+    fn hostile_vars() -> Vec<PromptVariable> {
+        [
+            ("s", VariableType::String),
+            ("n", VariableType::Number),
+            ("b", VariableType::Boolean),
+            ("a", VariableType::Array),
+            ("o", VariableType::Object),
+            ("j", VariableType::Json),
+        ]
+        .into_iter()
+        .map(|(name, kind)| var(name, kind, false))
+        .collect()
+    }
+
+    proptest::proptest! {
+        /// Any arguments, however odd, render within the ceiling or are refused with field
+        /// errors: never a panic, never a prompt over the ceiling.
+        #[test]
+        fn fuzz_hostile_args_render_or_are_refused(
+            template in proptest::sample::select(HOSTILE_TEMPLATES),
+            values in proptest::collection::vec(crate::test_support::any_json(), 6),
+            limit in 0usize..8192,
+        ) {
+            let vars = hostile_vars();
+            let prompt = Prompt::compile(template, vars.clone()).unwrap();
+            let args = vars
+                .iter()
+                .zip(values)
+                .filter(|(_, value)| !value.is_null())
+                .map(|(var, value)| (var.name.clone(), value))
+                .collect();
+            match prompt.render(&args, limit) {
+                Ok(text) => proptest::prop_assert!(text.len() <= limit),
+                Err(errors) => proptest::prop_assert!(!errors.0.is_empty()),
+            }
+        }
     }
 
     // --- Placeholders and request hashes --------------------------------------------------------

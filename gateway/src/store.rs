@@ -125,7 +125,9 @@ fn engine_of(url: &str) -> Result<Engine> {
 }
 
 /// Creates the folder of a SQLite file and the file itself, so `sqlite:data/x.db` works on a
-/// fresh checkout without `?mode=rwc`.
+/// fresh checkout without `?mode=rwc`. Both are private to the owner: the file holds prompts,
+/// answers and password hashes, and SQLite gives its `-wal` and `-shm` files the mode of the
+/// database file.
 fn prepare_sqlite_file(url: &str) -> Result<()> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = rest.split('?').next().unwrap_or_default();
@@ -134,13 +136,17 @@ fn prepare_sqlite_file(url: &str) -> Result<()> {
     }
     let path = std::path::Path::new(path);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(Error::DatabaseFile)?;
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+        folder.create(parent).map_err(Error::DatabaseFile)?;
     }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(Error::DatabaseFile)?;
+    let mut file = std::fs::OpenOptions::new();
+    file.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    file.open(path).map_err(Error::DatabaseFile)?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use gateway_types::{
     IntegrationFields, PromptVariable, ServerTools, VariableType, VersionDraft, Visibility,
 };
 
+use proptest::prelude::*;
 use sqlx::{Connection, Executor};
 
 use crate::Store;
@@ -214,6 +215,42 @@ fn with_database(url: &str, name: &str) -> String {
         Some(q) => format!("{root}/{name}?{q}"),
         None => format!("{root}/{name}"),
     }
+}
+
+/// Any JSON value up to a few levels deep, for property tests of everything that takes JSON from
+/// outside: strings of any characters (NUL, control, combining and right-to-left marks, emoji),
+/// every integer and finite float, lists and maps.
+pub fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_filter_map("JSON has no NaN or infinity", |f| {
+            serde_json::Number::from_f64(f).map(Value::Number)
+        }),
+        any::<String>().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(any::<String>(), inner, 0..6)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+/// A JSON object whose keys are mostly `known` (the fields a parser looks for) and sometimes
+/// anything, with any values: hostile bodies that still reach past the first check.
+pub fn any_object_with(
+    known: &'static [&'static str],
+) -> impl Strategy<Value = serde_json::Map<String, serde_json::Value>> {
+    let key = prop_oneof![
+        4 => prop::sample::select(known).prop_map(str::to_owned),
+        1 => any::<String>(),
+    ];
+    prop::collection::btree_map(key, any_json(), 0..8).prop_map(|map| map.into_iter().collect())
 }
 
 #[cfg(test)]

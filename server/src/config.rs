@@ -18,6 +18,8 @@ pub const DEFAULT_OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
 pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 /// Bound of the telemetry spill file, in MiB.
 pub const DEFAULT_TELEMETRY_SPILL_MAX_MB: u64 = 256;
+/// Longest rendered prompt, in KiB.
+pub const DEFAULT_MAX_PROMPT_KB: u64 = (gateway::DEFAULT_MAX_PROMPT_BYTES / 1024) as u64;
 /// The admin `serve` creates on an empty database when no email is configured.
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@localhost";
 
@@ -44,6 +46,8 @@ pub struct Config {
     pub telemetry_spill_dir: Option<PathBuf>,
     /// Bound of the spill file; rows beyond it are lost (and counted).
     pub telemetry_spill_max_mb: u64,
+    /// Longest rendered prompt in KiB; a call whose arguments render a longer one is a 422.
+    pub max_prompt_kb: u64,
     pub bootstrap_admin: BootstrapAdmin,
 }
 
@@ -131,6 +135,7 @@ struct FileConfig {
     session_idle_timeout: Option<String>,
     telemetry_spill_dir: Option<PathBuf>,
     telemetry_spill_max_mb: Option<u64>,
+    max_prompt_kb: Option<u64>,
     #[serde(default)]
     openrouter: FileOpenRouter,
     #[serde(default)]
@@ -237,9 +242,19 @@ impl Config {
             telemetry_spill_dir: env("AI_GATEWAY_TELEMETRY_SPILL_DIR")
                 .map(PathBuf::from)
                 .or(file.telemetry_spill_dir),
-            telemetry_spill_max_mb: spill_max_mb(
+            telemetry_spill_max_mb: at_least_one(
+                "AI_GATEWAY_TELEMETRY_SPILL_MAX_MB",
+                "MiB",
                 env("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB"),
                 file.telemetry_spill_max_mb,
+                DEFAULT_TELEMETRY_SPILL_MAX_MB,
+            )?,
+            max_prompt_kb: at_least_one(
+                "AI_GATEWAY_MAX_PROMPT_KB",
+                "KiB",
+                env("AI_GATEWAY_MAX_PROMPT_KB"),
+                file.max_prompt_kb,
+                DEFAULT_MAX_PROMPT_KB,
             )?,
             // Environment only: a password has no business in a configuration file.
             bootstrap_admin: BootstrapAdmin {
@@ -250,24 +265,19 @@ impl Config {
     }
 }
 
-/// `30d`, `12h`, `90m` or `45s`.
+/// `30d`, `12h`, `90m` or `45s`. The unit is the last character, whatever its width in bytes.
 pub(crate) fn parse_lifetime(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.len().saturating_sub(1);
-    let (number, unit) = text.split_at(split);
-    let count: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a lifetime such as 30d, 12h or 90m"))?;
+    let wrong = || format!("{text:?} is not a lifetime such as 30d, 12h or 90m");
+    let mut chars = text.chars();
+    let unit = chars.next_back().ok_or_else(wrong)?;
+    let count: u64 = chars.as_str().parse().map_err(|_| wrong())?;
     let seconds = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        "s" => 1,
-        _ => {
-            return Err(format!(
-                "{text:?} is not a lifetime such as 30d, 12h or 90m"
-            ));
-        }
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return Err(wrong()),
     };
     if count == 0 {
         return Err("a lifetime must be longer than zero".to_owned());
@@ -275,19 +285,26 @@ pub(crate) fn parse_lifetime(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(count.saturating_mul(seconds)))
 }
 
-/// A whole number of MiB, at least one: a spill that holds nothing would lose every row of an
-/// outage, which is never what an operator means.
-fn spill_max_mb(env: Option<String>, file: Option<u64>) -> anyhow::Result<u64> {
-    let megabytes = match env {
-        Some(text) => text.trim().parse().map_err(|_| {
-            anyhow::anyhow!("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB {text:?} is not a number of MiB")
-        })?,
-        None => file.unwrap_or(DEFAULT_TELEMETRY_SPILL_MAX_MB),
+/// A whole number of `unit`s, at least one: a bound of zero (a spill that holds nothing, a
+/// prompt that may not be rendered) is never what an operator means.
+fn at_least_one(
+    name: &str,
+    unit: &str,
+    env: Option<String>,
+    file: Option<u64>,
+    default: u64,
+) -> anyhow::Result<u64> {
+    let count = match env {
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} {text:?} is not a number of {unit}"))?,
+        None => file.unwrap_or(default),
     };
-    if megabytes == 0 {
-        anyhow::bail!("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB must be at least 1");
+    if count == 0 {
+        anyhow::bail!("{name} must be at least 1");
     }
-    Ok(megabytes)
+    Ok(count)
 }
 
 /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); anything else is an error, not "off".
@@ -486,6 +503,78 @@ mod tests {
                     .contains("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB"),
                 "{err}"
             );
+        }
+    }
+
+    #[test]
+    fn lifetimes_are_read_by_character_not_by_byte() {
+        assert_eq!(parse_lifetime(" 45s "), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_lifetime("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        for bad in [
+            "1é", "é", "", "h", "12", "1.5h", "-1h", "12 h", "0m", "1hé", "١h",
+        ] {
+            assert!(parse_lifetime(bad).is_err(), "{bad:?}");
+        }
+        let err = Config::from_sources(None, env(&[("AI_GATEWAY_SESSION_IDLE_TIMEOUT", "1é")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("AI_GATEWAY_SESSION_IDLE_TIMEOUT"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_prompt_ceiling_is_a_positive_number_of_kib() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        assert_eq!(config.max_prompt_kb, DEFAULT_MAX_PROMPT_KB);
+        let config =
+            Config::from_sources(None, env(&[("AI_GATEWAY_MAX_PROMPT_KB", "64")])).unwrap();
+        assert_eq!(config.max_prompt_kb, 64);
+        for value in ["0", "big", "-1", "1.5"] {
+            let err = Config::from_sources(None, env(&[("AI_GATEWAY_MAX_PROMPT_KB", value)]))
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("AI_GATEWAY_MAX_PROMPT_KB"),
+                "{err}"
+            );
+        }
+    }
+
+    /// Every variable the configuration reads, found by asking it: a setting added later is
+    /// covered by the property below without anyone listing it.
+    fn variables_read() -> Vec<String> {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let _ = Config::from_sources(None, |name| {
+            asked.lock().unwrap().push(name.to_owned());
+            None
+        });
+        let mut names = asked.into_inner().unwrap();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    proptest::proptest! {
+        /// Whatever text a variable holds, the configuration is read or refused with an error
+        /// naming a variable: never a panic.
+        #[test]
+        fn fuzz_any_variable_value_is_read_or_refused(
+            picks in proptest::collection::vec((proptest::arbitrary::any::<proptest::sample::Index>(), proptest::arbitrary::any::<String>()), 1..4),
+        ) {
+            let names = variables_read();
+            let pairs: Vec<(String, String)> = picks
+                .into_iter()
+                .map(|(index, value)| (index.get(&names).clone(), value))
+                .collect();
+            let borrowed: Vec<(&str, &str)> =
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            if let Err(err) = Config::from_sources(None, env(&borrowed)) {
+                let text = format!("{err:#}");
+                proptest::prop_assert!(
+                    pairs.iter().any(|(name, _)| text.contains(name.as_str())),
+                    "{text}"
+                );
+            }
         }
     }
 

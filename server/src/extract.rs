@@ -311,3 +311,83 @@ fn openai_messages(body: &Map<String, Value>, errors: &mut FieldErrors) -> Vec<C
     }
     messages(&flattened, errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use gateway::test_support::{any_json, any_object_with};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The fields the three bodies read, so generated bodies reach past the first checks.
+    const FIELDS: &[&str] = &[
+        "args",
+        "messages",
+        "options",
+        "stream",
+        "conversation_id",
+        "message",
+        "model",
+        "n",
+        "max_completion_tokens",
+        "max_tokens",
+        "temperature",
+        "stream_options",
+        "response_format",
+    ];
+
+    /// The status of reading `bytes` as a `T` body: `None` when it parsed.
+    fn refusal<T: ParseBody>(bytes: &[u8]) -> Option<StatusCode> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let request = Request::builder().body(Body::from(bytes.to_vec())).unwrap();
+        runtime
+            .block_on(JsonBody::<T>::from_request(request, &()))
+            .err()
+            .map(|error| error.status())
+    }
+
+    fn bodies() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..256),
+            any_json().prop_map(|value| value.to_string().into_bytes()),
+            any_object_with(FIELDS)
+                .prop_map(|object| Value::Object(object).to_string().into_bytes()),
+        ]
+    }
+
+    proptest! {
+        /// Any bytes at all are a body or a 422: never a panic, never a 5xx.
+        #[test]
+        fn fuzz_any_bytes_are_a_body_or_a_422(bytes in bodies()) {
+            for status in [
+                refusal::<ChatBody>(&bytes),
+                refusal::<ConverseBody>(&bytes),
+                refusal::<OpenAiBody>(&bytes),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                prop_assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+            }
+        }
+
+        /// A refused object always says which fields are wrong.
+        #[test]
+        fn fuzz_refused_objects_name_their_fields(body in any_object_with(FIELDS)) {
+            for refused in [
+                ChatBody::parse(&body).err(),
+                ConverseBody::parse(&body).err(),
+                OpenAiBody::parse(&body).err(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                prop_assert!(!refused.is_empty());
+            }
+        }
+    }
+}

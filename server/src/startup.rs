@@ -168,6 +168,8 @@ pub(crate) fn gateway_config(config: &Config, demo: Option<&RunningSimulator>) -
         gateway.telemetry_spill_dir = dir.clone();
     }
     gateway.telemetry_spill_max_bytes = config.telemetry_spill_max_mb.saturating_mul(1024 * 1024);
+    gateway.max_prompt_bytes =
+        usize::try_from(config.max_prompt_kb.saturating_mul(1024)).unwrap_or(usize::MAX);
     gateway.api_docs_path = config
         .docs
         .enabled

@@ -7,4 +7,5 @@ mod helpers;
 mod invocations;
 mod invocations_timing;
 mod settings;
+mod sqlite_file;
 mod telemetry_writer;

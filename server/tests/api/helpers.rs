@@ -83,6 +83,7 @@ pub async fn spawn_app_with(
             std::env::temp_dir().join(format!("ai-gateway-spill-{}", uuid::Uuid::new_v4())),
         ),
         telemetry_spill_max_mb: 256,
+        max_prompt_kb: server::config::DEFAULT_MAX_PROMPT_KB,
         bootstrap_admin: BootstrapAdmin {
             email: Some(ADMIN_EMAIL.to_owned()),
             password: Some(Secret::new(ADMIN_PASSWORD)),

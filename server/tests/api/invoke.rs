@@ -326,3 +326,49 @@ fn parse_sse(body: &str) -> Vec<(String, Value)> {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn arguments_that_render_a_prompt_over_the_ceiling_are_a_422_and_cost_nothing() {
+    let app =
+        crate::helpers::spawn_app_with(gateway::test_support::TestDatabase::sqlite(), |config| {
+            config.max_prompt_kb = 64
+        })
+        .await;
+    app.integration("looped", |_, draft| {
+        draft.prompt_template = "{% for i in range(100000) %}{{ question }}{% endfor %}".to_owned();
+    })
+    .await;
+    let token = app.token().await;
+    let response = app
+        .post("/api/ai/looped/chat", Some(&token), ask(&"x".repeat(1000)))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    let message = body["errors"]["prompt_template"][0].as_str().unwrap();
+    assert!(message.contains("longer than 65536 bytes"), "{body}");
+    assert!(
+        app.eventually(5, || async {
+            app.rows("error_class = 'invalid_args' and coalesce(cost_nanos, 0) = 0")
+                .await
+                == 1
+        })
+        .await
+    );
+
+    // 100,000 bytes are over 64 KiB too; 60,000 are not.
+    assert_eq!(
+        app.post("/api/ai/looped/chat", Some(&token), ask("x"))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    app.integration("shorter", |_, draft| {
+        draft.prompt_template = "{% for i in range(60000) %}{{ question }}{% endfor %}".to_owned();
+    })
+    .await;
+    let fits = app
+        .post("/api/ai/shorter/chat", Some(&token), ask("x"))
+        .await;
+    assert_eq!(fits.status(), StatusCode::OK);
+    app.shutdown().await;
+}
