@@ -323,3 +323,41 @@ async fn a_request_body_that_stalls_is_refused_after_the_body_read_timeout() {
     assert!(started.elapsed() >= BODY_READ.mul_f32(0.8));
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_an_in_flight_call_and_then_accepts_nothing() {
+    const UPSTREAM_LATENCY: Duration = Duration::from_millis(1_500);
+    let simulator = RunningSimulator::start(
+        ([127, 0, 0, 1], 0).into(),
+        SimulatorConfig {
+            latency: UPSTREAM_LATENCY,
+            chunk_delay: Duration::ZERO,
+        },
+    )
+    .await
+    .unwrap();
+    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
+        config.openrouter = OpenRouterConfig {
+            api_key: Some(Secret::new("test-key")),
+            base_url: simulator.base_url(),
+        };
+    })
+    .await;
+    app.integration("finishing", |_, _| {}).await;
+    let token = app.token().await;
+    let address = host(&app);
+    let call = tokio::spawn(
+        app.client
+            .post(format!("{}/api/ai/finishing/chat", app.address))
+            .bearer_auth(&token)
+            .json(&json!({ "args": { "question": "finish me" } }))
+            .send(),
+    );
+    // The call is on its way to the upstream when the stop comes.
+    tokio::time::sleep(UPSTREAM_LATENCY / 3).await;
+    app.shutdown().await;
+    let answer = call.await.unwrap().unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(TcpStream::connect(&address).await.is_err());
+    simulator.stop().await;
+}
