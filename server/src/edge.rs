@@ -14,7 +14,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -41,6 +41,23 @@ const MAX_DERIVED_CONNECTIONS: u64 = 50_000;
 /// After an accept error (e.g. out of file descriptors) the waiting connection stays in the
 /// kernel's backlog; accepting resumes after this pause instead of spinning or giving up.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+
+/// Connections the kernel may queue before they are accepted (it clamps this to
+/// `net.core.somaxconn`). The usual 128 overflows under a burst of connections, and a client
+/// whose handshake is dropped retries only a second later.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `address` with a backlog for bursts of connections.
+pub(crate) fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As the standard library does: a restarted server can bind while old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// One listener's rules: the timeouts of every connection and the cap on how many are open.
 #[derive(Clone)]

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::redact_url;
 use crate::config::{BootstrapAdmin, Config, DEFAULT_ADMIN_EMAIL};
-use crate::edge::{Edge, connection_cap};
+use crate::edge::{self, Edge, connection_cap};
 use crate::routes;
 
 /// Connections the metrics listener keeps open at once: scrapers, not users.
@@ -47,9 +47,8 @@ impl Application {
                 format!("opening the database {}", redact_url(&config.database_url))
             })?;
         bootstrap_admin(&gateway, &config.bootstrap_admin).await?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
+        let listener =
+            edge::bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
         let leptos_options = LeptosOptions::builder()
             .output_name(app::SITE_NAME)
@@ -61,8 +60,7 @@ impl Application {
         let edge = Edge::new(&config.connections, max_connections);
         let metrics = match config.metrics.listen {
             Some(listen) => Some((
-                TcpListener::bind(listen)
-                    .await
+                edge::bind(listen)
                     .with_context(|| format!("binding the metrics listener {listen}"))?,
                 routes::metrics_router(gateway.clone(), config.metrics.token.clone()),
                 Edge::new(&config.connections, METRICS_CONNECTIONS),
