@@ -59,9 +59,16 @@ pub(crate) fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// One listener's rules: the timeouts of every connection and the cap on how many are open.
-#[derive(Clone)]
+/// A bound listener, the router it serves and the rules of its connections.
 pub(crate) struct Edge {
+    listener: TcpListener,
+    router: axum::Router,
+    rules: Rules,
+}
+
+/// The timeouts of every connection and the cap on how many are open.
+#[derive(Clone)]
+struct Rules {
     header_read_timeout: Duration,
     keep_alive_timeout: Duration,
     body_read_timeout: Duration,
@@ -69,23 +76,36 @@ pub(crate) struct Edge {
 }
 
 impl Edge {
-    pub(crate) fn new(config: &ConnectionConfig, max_connections: usize) -> Self {
+    pub(crate) fn new(
+        listener: TcpListener,
+        router: axum::Router,
+        config: &ConnectionConfig,
+        max_connections: usize,
+    ) -> Self {
         Self {
-            header_read_timeout: config.header_read_timeout,
-            keep_alive_timeout: config.keep_alive_timeout,
-            body_read_timeout: config.body_read_timeout,
-            open: Arc::new(Semaphore::new(max_connections)),
+            listener,
+            router,
+            rules: Rules {
+                header_read_timeout: config.header_read_timeout,
+                keep_alive_timeout: config.keep_alive_timeout,
+                body_read_timeout: config.body_read_timeout,
+                open: Arc::new(Semaphore::new(max_connections)),
+            },
         }
     }
 
-    /// Serves `router` on `listener` until `stop` is cancelled, then stops accepting, lets every
-    /// connection finish its in-flight request and returns once all are closed.
-    pub(crate) async fn serve(
-        self,
-        listener: TcpListener,
-        router: axum::Router,
-        stop: CancellationToken,
-    ) {
+    pub(crate) fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `stop` is cancelled, then stops accepting, lets every connection finish its
+    /// in-flight request and returns once all are closed.
+    pub(crate) async fn serve(self, stop: CancellationToken) {
+        let Self {
+            listener,
+            router,
+            rules,
+        } = self;
         let connections = TaskTracker::new();
         loop {
             let accepted = tokio::select! {
@@ -102,12 +122,12 @@ impl Edge {
                     }
                 }
             };
-            let Ok(permit) = Arc::clone(&self.open).try_acquire_owned() else {
+            let Ok(permit) = Arc::clone(&rules.open).try_acquire_owned() else {
                 refuse(&stream, peer);
                 continue;
             };
             no_delay(&stream);
-            connections.spawn(self.clone().connection(
+            connections.spawn(rules.clone().connection(
                 stream,
                 peer,
                 router.clone(),
@@ -115,12 +135,14 @@ impl Edge {
                 permit,
             ));
         }
-        // New connections now wait in (and overflow) the kernel's backlog, never half-served.
+        // Closed: the kernel refuses new connections instead of queueing them unserved.
         drop(listener);
         connections.close();
         connections.wait().await;
     }
+}
 
+impl Rules {
     /// One HTTP/1 connection, from its first byte until it closes; `_permit` is its place
     /// under the cap.
     async fn connection(

@@ -7,7 +7,6 @@ use anyhow::Context;
 use gateway::{Gateway, GatewayConfig};
 use leptos::config::LeptosOptions;
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::redact_url;
@@ -20,11 +19,10 @@ const METRICS_CONNECTIONS: usize = 16;
 
 /// A bound, migrated, ready-to-serve server. Tests build it on port 0 and read [`Self::port`].
 pub struct Application {
-    listener: TcpListener,
-    router: axum::Router,
-    edge: Edge,
+    /// The console, the API and the probes.
+    main: Edge,
     /// `/metrics` on a listener of its own, when configured.
-    metrics: Option<(TcpListener, axum::Router, Edge)>,
+    metrics: Option<Edge>,
     gateway: Gateway,
     address: SocketAddr,
     /// Demo mode's stand-in for OpenRouter, served in-process.
@@ -57,29 +55,28 @@ impl Application {
             .build();
         let router = routes::router(gateway.clone(), leptos_options, &config);
         let max_connections = connection_cap(config.connections.max_connections);
-        let edge = Edge::new(&config.connections, max_connections);
+        let main = Edge::new(listener, router, &config.connections, max_connections);
         let metrics = match config.metrics.listen {
-            Some(listen) => Some((
+            Some(listen) => Some(Edge::new(
                 edge::bind(listen)
                     .with_context(|| format!("binding the metrics listener {listen}"))?,
                 routes::metrics_router(gateway.clone(), config.metrics.token.clone()),
-                Edge::new(&config.connections, METRICS_CONNECTIONS),
+                &config.connections,
+                METRICS_CONNECTIONS,
             )),
             None => None,
         };
         tracing::info!(
             %address,
             max_connections,
-            metrics_listen = ?metrics.as_ref().and_then(|(listener, _, _)| listener.local_addr().ok()),
+            metrics_listen = ?metrics.as_ref().and_then(|metrics| metrics.local_addr().ok()),
             metrics_token = config.metrics.token.is_some(),
             database = %redact_url(&config.database_url),
             demo_mode = simulator.is_some(),
             "ai-gateway ready"
         );
         Ok(Self {
-            listener,
-            router,
-            edge,
+            main,
             metrics,
             gateway,
             address,
@@ -98,8 +95,8 @@ impl Application {
 
     /// The port of the metrics listener, when `/metrics` has one.
     pub fn metrics_port(&self) -> Option<u16> {
-        let (listener, _, _) = self.metrics.as_ref()?;
-        listener.local_addr().ok().map(|address| address.port())
+        let metrics = self.metrics.as_ref()?;
+        metrics.local_addr().ok().map(|address| address.port())
     }
 
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
@@ -114,19 +111,15 @@ impl Application {
     ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let metrics = async {
-            if let Some((listener, router, edge)) = self.metrics {
-                edge.serve(listener, router, stop.clone()).await;
+            if let Some(metrics) = self.metrics {
+                metrics.serve(stop.clone()).await;
             }
         };
         let signal = async {
             shutdown.await;
             stop.cancel();
         };
-        tokio::join!(
-            self.edge.serve(self.listener, self.router, stop.clone()),
-            metrics,
-            signal
-        );
+        tokio::join!(self.main.serve(stop.clone()), metrics, signal);
         self.gateway.close().await;
         if let Some(simulator) = self.simulator {
             simulator.stop().await;
