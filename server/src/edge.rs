@@ -227,7 +227,8 @@ pub(crate) fn connection_cap(configured: Option<usize>) -> usize {
 }
 
 /// Resolves once the connection has served a request and then gone without one for `limit`.
-/// A fresh connection is left to the header-read timeout.
+/// A fresh connection is left to the header-read timeout. Written here because hyper's HTTP/1
+/// server has no idle timeout of its own, only the header-read timer that also runs while idle.
 async fn idle(mut in_flight: watch::Receiver<usize>, limit: Duration) {
     if in_flight.changed().await.is_err() {
         return std::future::pending().await;
