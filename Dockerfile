@@ -1,10 +1,11 @@
 # syntax=docker/dockerfile:1.7
 # Multi-stage build: compile the release binary and the hydrated console, then ship both in a
 # small Debian image that runs as an unprivileged user with the SQLite database on a volume.
+# Base images are pinned to exact releases so that a rebuild gets the same toolchain and system.
 
-FROM node:20-bookworm-slim AS node
+FROM node:20.20.2-bookworm-slim AS node
 
-FROM rust:1.95-bookworm AS build
+FROM rust:1.95.0-bookworm AS build
 # Node runs Tailwind and wasm-opt (npm binaryen; Debian's binaryen breaks the release wasm).
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
@@ -14,7 +15,7 @@ RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
 # wasm-bindgen CLI must equal the crate version in Cargo.lock.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo install cargo-leptos --version 0.3.10 --locked \
-    && cargo install wasm-bindgen-cli --version 0.2.130
+    && cargo install wasm-bindgen-cli --version 0.2.130 --locked
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -23,12 +24,12 @@ COPY . .
 RUN scripts/vendor-scalar.sh
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target,id=ai-gateway-target \
-    cargo leptos build --release \
+    cargo leptos build --release --cargo-locked \
     && mkdir -p /out \
     && cp target/release/ai-gateway /out/ai-gateway \
     && cp -r target/site /out/site
 
-FROM debian:bookworm-slim AS runtime
+FROM debian:12.11-slim AS runtime
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
@@ -42,5 +43,8 @@ USER gateway
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 3000
+# The image has no curl: the binary calls its own /healthz on the configured listen address.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["ai-gateway", "healthcheck"]
 ENTRYPOINT ["ai-gateway"]
 CMD ["serve"]

@@ -2,7 +2,7 @@
 //! subcommand parses its arguments, calls the core and prints; the logic lives in `gateway`.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,6 +13,9 @@ use openrouter_simulator::SimulatorConfig;
 
 use crate::config::parse_lifetime;
 use crate::{Application, Config, init_logging};
+
+/// How long `healthcheck` waits for `/healthz`: a container check must not hang.
+const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +60,9 @@ pub enum Command {
     /// Delete expired and closed conversations with their messages, then exit (`serve` also
     /// does this every ten minutes).
     PruneConversations,
+    /// Exit with success when this deployment's `/healthz` (at the configured listen address)
+    /// answers 200: a health check for images without curl.
+    Healthcheck,
     /// Serve a local stand-in for the OpenRouter API (for demos, tests and benchmarks).
     SimulateOpenrouter {
         #[arg(long, default_value_t = 4010)]
@@ -176,6 +182,7 @@ impl Cli {
                 )?;
                 Ok(())
             }
+            Command::Healthcheck => healthcheck(config.listen).await,
             Command::SimulateOpenrouter {
                 port,
                 host,
@@ -201,6 +208,37 @@ impl Cli {
             }
         }
     }
+}
+
+/// Calls `/healthz` on the listener this configuration serves.
+async fn healthcheck(listen: SocketAddr) -> anyhow::Result<()> {
+    let url = format!("http://{}/healthz", reachable(listen));
+    let client = reqwest::Client::builder()
+        .timeout(HEALTHCHECK_TIMEOUT)
+        .build()
+        .context("building the HTTP client")?;
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("calling {url}"))?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered {}",
+        response.status()
+    );
+    Ok(())
+}
+
+/// Where a listener is reached from its own host: one on every address (`0.0.0.0`, `::`)
+/// answers on loopback.
+fn reachable(listen: SocketAddr) -> SocketAddr {
+    let ip = match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, listen.port())
 }
 
 /// The core on the configured database, for one command.
@@ -412,6 +450,17 @@ mod tests {
     }
 
     #[test]
+    fn the_health_check_calls_loopback_for_a_listener_on_every_address() {
+        for (listen, reached) in [
+            ("0.0.0.0:3000", "127.0.0.1:3000"),
+            ("[::]:8080", "[::1]:8080"),
+            ("10.1.2.3:3000", "10.1.2.3:3000"),
+        ] {
+            assert_eq!(reachable(listen.parse().unwrap()).to_string(), reached);
+        }
+    }
+
+    #[test]
     fn help_lists_every_subcommand() {
         let help = <Cli as clap::CommandFactory>::command()
             .render_help()
@@ -423,6 +472,7 @@ mod tests {
             "simulate-openrouter",
             "integrations",
             "create-admin",
+            "healthcheck",
         ] {
             assert!(help.contains(sub), "{sub} missing from:\n{help}");
         }

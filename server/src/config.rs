@@ -22,6 +22,17 @@ pub const DEFAULT_TELEMETRY_SPILL_MAX_MB: u64 = 256;
 pub const DEFAULT_MAX_PROMPT_KB: u64 = (gateway::DEFAULT_MAX_PROMPT_BYTES / 1024) as u64;
 /// The admin `serve` creates on an empty database when no email is configured.
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@localhost";
+/// A connection must deliver a request's headers within this after it opens or falls idle.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A kept-alive connection is closed after this long without a request.
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest pause allowed while a request body is being read.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Console requests one client address may have in flight at once.
+pub const DEFAULT_CONSOLE_REQUESTS_PER_CLIENT: usize = 32;
+/// No timeout may exceed this: it keeps deadline arithmetic far from overflow, and a longer
+/// wait for headers or a body chunk protects nobody.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// The running server's settings, after defaults, file and environment are combined.
 #[derive(Debug, Clone)]
@@ -49,6 +60,49 @@ pub struct Config {
     /// Longest rendered prompt in KiB; a call whose arguments render a longer one is a 422.
     pub max_prompt_kb: u64,
     pub bootstrap_admin: BootstrapAdmin,
+    pub connections: ConnectionConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// Timeouts and caps that keep slow or greedy clients from starving the others. None of them
+/// bounds how long a response takes: streams and long model calls run as long as they need.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// From a connection's opening, or from the end of its previous response, until the
+    /// request's headers are complete.
+    pub header_read_timeout: Duration,
+    /// A connection idle this long after a response is closed; at most `header_read_timeout`.
+    pub keep_alive_timeout: Duration,
+    /// The longest pause between two chunks of a request body.
+    pub body_read_timeout: Duration,
+    /// Open connections beyond this are answered 503 at once; `None` derives the cap from the
+    /// process's open-file limit at start.
+    pub max_connections: Option<usize>,
+    /// Console requests (pages, server functions, test runs, exports) one client address may
+    /// have in flight; more are answered 429.
+    pub console_requests_per_client: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            max_connections: None,
+            console_requests_per_client: DEFAULT_CONSOLE_REQUESTS_PER_CLIENT,
+        }
+    }
+}
+
+/// Where `/metrics` is served. With neither field set it is not served at all: its labels name
+/// every integration and its counters show their spend.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsConfig {
+    /// A listener of its own, serving only `/metrics`; it is then absent from the main one.
+    pub listen: Option<SocketAddr>,
+    /// A bearer token `/metrics` asks for, wherever it is served.
+    pub token: Option<Secret>,
 }
 
 /// The first admin, created by `serve` only while the database has none.
@@ -140,6 +194,28 @@ struct FileConfig {
     openrouter: FileOpenRouter,
     #[serde(default)]
     api_docs: FileDocs,
+    #[serde(default)]
+    connections: FileConnections,
+    #[serde(default)]
+    metrics: FileMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConnections {
+    /// Durations such as `10s` or `500ms`.
+    header_read_timeout: Option<String>,
+    keep_alive_timeout: Option<String>,
+    body_read_timeout: Option<String>,
+    max_connections: Option<u64>,
+    console_requests_per_client: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMetrics {
+    listen: Option<String>,
+    token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,6 +270,20 @@ impl Config {
                 other => anyhow::bail!("AI_GATEWAY_LOG_FORMAT {other:?} must be json or pretty"),
             },
             None => file.log_format.unwrap_or(LogFormat::Json),
+        };
+        let connections = connection_config(&env, file.connections)?;
+        let metrics = MetricsConfig {
+            listen: env("AI_GATEWAY_METRICS_LISTEN")
+                .or(file.metrics.listen)
+                .map(|text| {
+                    text.trim().parse().with_context(|| {
+                        format!("AI_GATEWAY_METRICS_LISTEN {text:?} is not a host:port address")
+                    })
+                })
+                .transpose()?,
+            token: env("AI_GATEWAY_METRICS_TOKEN")
+                .or(file.metrics.token)
+                .map(Secret),
         };
         let docs = DocsConfig {
             enabled: flag(
@@ -261,28 +351,112 @@ impl Config {
                 email: env("AI_GATEWAY_ADMIN_EMAIL"),
                 password: env("AI_GATEWAY_ADMIN_PASSWORD").map(Secret),
             },
+            connections,
+            metrics,
         })
     }
 }
 
-/// `30d`, `12h`, `90m` or `45s`. The unit is the last character, whatever its width in bytes.
+/// A lifetime (a session, a token): `30d`, `12h`, `90m` or `45s`.
 pub(crate) fn parse_lifetime(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+}
+
+/// A whole number and a unit (`ms`, `s`, `m`, `h`, `d`), longer than zero. Splits on characters,
+/// never on byte offsets, so any text is an error, not a panic.
+fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let wrong = || format!("{text:?} is not a lifetime such as 30d, 12h or 90m");
-    let mut chars = text.chars();
-    let unit = chars.next_back().ok_or_else(wrong)?;
-    let count: u64 = chars.as_str().parse().map_err(|_| wrong())?;
-    let seconds = match unit {
-        'd' => 86_400,
-        'h' => 3_600,
-        'm' => 60,
-        's' => 1,
-        _ => return Err(wrong()),
+    let invalid = || format!("{text:?} is not a duration such as 500ms, 45s, 90m, 12h or 30d");
+    let digits = text.chars().take_while(char::is_ascii_digit).count();
+    // Every digit is one byte, so `digits` is also a character boundary.
+    let (number, unit) = text.split_at(digits);
+    let count: u64 = number.parse().map_err(|_| invalid())?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(count),
+        "s" => Duration::from_secs(count),
+        "m" => Duration::from_secs(count.saturating_mul(60)),
+        "h" => Duration::from_secs(count.saturating_mul(3_600)),
+        "d" => Duration::from_secs(count.saturating_mul(86_400)),
+        _ => return Err(invalid()),
     };
-    if count == 0 {
-        return Err("a lifetime must be longer than zero".to_owned());
+    if duration.is_zero() {
+        return Err(format!("{text:?} must be longer than zero"));
     }
-    Ok(Duration::from_secs(count.saturating_mul(seconds)))
+    Ok(duration)
+}
+
+/// The `[connections]` settings, each variable overriding its file key.
+fn connection_config(
+    env: &impl Fn(&str) -> Option<String>,
+    file: FileConnections,
+) -> anyhow::Result<ConnectionConfig> {
+    let defaults = ConnectionConfig::default();
+    let timeout = |name: &str, file: Option<String>, default: Duration| {
+        env(name)
+            .or(file)
+            .map(|text| parse_timeout(&text).map_err(|e| anyhow::anyhow!("{name}: {e}")))
+            .transpose()
+            .map(|value| value.unwrap_or(default))
+    };
+    let count = |name: &str, file: Option<u64>| -> anyhow::Result<Option<usize>> {
+        let value = match env(name) {
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| anyhow::anyhow!("{name}: {text:?} is not a whole number"))?,
+            None => match file {
+                Some(value) => value,
+                None => return Ok(None),
+            },
+        };
+        match usize::try_from(value) {
+            Ok(value) if value > 0 => Ok(Some(value)),
+            _ => anyhow::bail!("{name}: {value} must be at least 1"),
+        }
+    };
+    let config = ConnectionConfig {
+        header_read_timeout: timeout(
+            "AI_GATEWAY_HEADER_READ_TIMEOUT",
+            file.header_read_timeout,
+            defaults.header_read_timeout,
+        )?,
+        keep_alive_timeout: timeout(
+            "AI_GATEWAY_KEEP_ALIVE_TIMEOUT",
+            file.keep_alive_timeout,
+            defaults.keep_alive_timeout,
+        )?,
+        body_read_timeout: timeout(
+            "AI_GATEWAY_BODY_READ_TIMEOUT",
+            file.body_read_timeout,
+            defaults.body_read_timeout,
+        )?,
+        max_connections: count("AI_GATEWAY_MAX_CONNECTIONS", file.max_connections)?,
+        console_requests_per_client: count(
+            "AI_GATEWAY_CONSOLE_REQUESTS_PER_CLIENT",
+            file.console_requests_per_client,
+        )?
+        .unwrap_or(defaults.console_requests_per_client),
+    };
+    // The header-read timer runs while a connection idles too, so a longer keep-alive would
+    // never take effect; saying so beats silently ignoring it.
+    if config.keep_alive_timeout > config.header_read_timeout {
+        anyhow::bail!(
+            "AI_GATEWAY_KEEP_ALIVE_TIMEOUT ({:?}) cannot exceed AI_GATEWAY_HEADER_READ_TIMEOUT \
+             ({:?}): an idle connection is closed once the header-read timeout passes",
+            config.keep_alive_timeout,
+            config.header_read_timeout
+        );
+    }
+    Ok(config)
+}
+
+/// A connection timeout: a duration (see [`parse_duration`]) of at most an hour.
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration > MAX_TIMEOUT {
+        return Err(format!("{:?} must be at most 1h", text.trim()));
+    }
+    Ok(duration)
 }
 
 /// A whole number of `unit`s, at least one: a bound of zero (a spill that holds nothing, a
@@ -576,6 +750,101 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_read_variables_and_the_file() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        assert_eq!(
+            config.connections.header_read_timeout,
+            DEFAULT_HEADER_READ_TIMEOUT
+        );
+        assert_eq!(
+            config.connections.keep_alive_timeout,
+            DEFAULT_KEEP_ALIVE_TIMEOUT
+        );
+        assert_eq!(
+            config.connections.body_read_timeout,
+            DEFAULT_BODY_READ_TIMEOUT
+        );
+        assert_eq!(config.connections.max_connections, None);
+        assert_eq!(
+            config.connections.console_requests_per_client,
+            DEFAULT_CONSOLE_REQUESTS_PER_CLIENT
+        );
+
+        let mut file = tempfile();
+        writeln!(
+            file.1,
+            "[connections]\nheader_read_timeout = \"2m\"\nkeep_alive_timeout = \"1500ms\"\n\
+             max_connections = 500\nconsole_requests_per_client = 4"
+        )
+        .unwrap();
+        let config = Config::from_sources(
+            Some(&file.0),
+            env(&[
+                ("AI_GATEWAY_BODY_READ_TIMEOUT", "45s"),
+                ("AI_GATEWAY_MAX_CONNECTIONS", "2000"),
+            ]),
+        )
+        .unwrap();
+        std::fs::remove_file(file.0).unwrap();
+        let connections = config.connections;
+        assert_eq!(connections.header_read_timeout, Duration::from_secs(120));
+        assert_eq!(connections.keep_alive_timeout, Duration::from_millis(1500));
+        assert_eq!(connections.body_read_timeout, Duration::from_secs(45));
+        assert_eq!(connections.max_connections, Some(2000));
+        assert_eq!(connections.console_requests_per_client, 4);
+    }
+
+    #[test]
+    fn bad_connection_limits_are_errors_naming_the_variable() {
+        for (name, value) in [
+            ("AI_GATEWAY_HEADER_READ_TIMEOUT", "1é"),
+            ("AI_GATEWAY_HEADER_READ_TIMEOUT", "é"),
+            ("AI_GATEWAY_BODY_READ_TIMEOUT", "0s"),
+            ("AI_GATEWAY_BODY_READ_TIMEOUT", "2h"),
+            ("AI_GATEWAY_BODY_READ_TIMEOUT", "99999999999999999999s"),
+            ("AI_GATEWAY_KEEP_ALIVE_TIMEOUT", "10"),
+            ("AI_GATEWAY_KEEP_ALIVE_TIMEOUT", "11s"),
+            ("AI_GATEWAY_MAX_CONNECTIONS", "0"),
+            ("AI_GATEWAY_MAX_CONNECTIONS", "-1"),
+            ("AI_GATEWAY_CONSOLE_REQUESTS_PER_CLIENT", "lots"),
+            ("AI_GATEWAY_METRICS_LISTEN", "metrics"),
+        ] {
+            let err = Config::from_sources(None, env(&[(name, value)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn timeouts_read_milliseconds_to_hours() {
+        assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_timeout(" 10s "), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
+        for text in ["", "s", "10", "10 s", "1.5s", "10S", "1é", "١٠s", "+5s"] {
+            assert!(parse_timeout(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn metrics_settings_come_from_the_environment() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        assert!(config.metrics.listen.is_none() && config.metrics.token.is_none());
+        let config = Config::from_sources(
+            None,
+            env(&[
+                ("AI_GATEWAY_METRICS_LISTEN", "127.0.0.1:9464"),
+                ("AI_GATEWAY_METRICS_TOKEN", "scrape-secret"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.metrics.listen,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        assert_eq!(config.metrics.token.unwrap().expose(), "scrape-secret");
     }
 
     #[test]

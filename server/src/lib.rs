@@ -3,8 +3,10 @@
 
 mod auth;
 pub mod cli;
+mod client_limit;
 pub mod config;
 mod console;
+mod edge;
 mod error;
 mod extract;
 mod logging;

@@ -1,23 +1,28 @@
-//! Building and running the server: database, router, listener, graceful shutdown.
+//! Building and running the server: database, routers, listeners, graceful shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use gateway::{Gateway, GatewayConfig};
 use leptos::config::LeptosOptions;
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
-use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::cli::redact_url;
 use crate::config::{BootstrapAdmin, Config, DEFAULT_ADMIN_EMAIL};
+use crate::edge::{self, Edge, connection_cap};
 use crate::routes;
+
+/// Connections the metrics listener keeps open at once: scrapers, not users.
+const METRICS_CONNECTIONS: usize = 16;
 
 /// A bound, migrated, ready-to-serve server. Tests build it on port 0 and read [`Self::port`].
 pub struct Application {
-    listener: TcpListener,
-    router: axum::Router,
+    /// The console, the API and the probes.
+    main: Edge,
+    /// `/metrics` on a listener of its own, when configured.
+    metrics: Option<Edge>,
     gateway: Gateway,
     address: SocketAddr,
     /// Demo mode's stand-in for OpenRouter, served in-process.
@@ -40,9 +45,8 @@ impl Application {
                 format!("opening the database {}", redact_url(&config.database_url))
             })?;
         bootstrap_admin(&gateway, &config.bootstrap_admin).await?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
+        let listener =
+            edge::bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
         let leptos_options = LeptosOptions::builder()
             .output_name(app::SITE_NAME)
@@ -50,15 +54,30 @@ impl Application {
             .site_addr(address)
             .build();
         let router = routes::router(gateway.clone(), leptos_options, &config);
+        let max_connections = connection_cap(config.connections.max_connections);
+        let main = Edge::new(listener, router, &config.connections, max_connections);
+        let metrics = match config.metrics.listen {
+            Some(listen) => Some(Edge::new(
+                edge::bind(listen)
+                    .with_context(|| format!("binding the metrics listener {listen}"))?,
+                routes::metrics_router(gateway.clone(), config.metrics.token.clone()),
+                &config.connections,
+                METRICS_CONNECTIONS,
+            )),
+            None => None,
+        };
         tracing::info!(
             %address,
+            max_connections,
+            metrics_listen = ?metrics.as_ref().and_then(|metrics| metrics.local_addr().ok()),
+            metrics_token = config.metrics.token.is_some(),
             database = %redact_url(&config.database_url),
             demo_mode = simulator.is_some(),
             "ai-gateway ready"
         );
         Ok(Self {
-            listener,
-            router,
+            main,
+            metrics,
             gateway,
             address,
             simulator,
@@ -74,6 +93,12 @@ impl Application {
         self.address.port()
     }
 
+    /// The port of the metrics listener, when `/metrics` has one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        let metrics = self.metrics.as_ref()?;
+        metrics.local_addr().ok().map(|address| address.port())
+    }
+
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
@@ -84,28 +109,23 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        // The peer address is what login throttling counts per client.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener.tap_io(no_delay), service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")?;
+        let stop = CancellationToken::new();
+        let metrics = async {
+            if let Some(metrics) = self.metrics {
+                metrics.serve(stop.clone()).await;
+            }
+        };
+        let signal = async {
+            shutdown.await;
+            stop.cancel();
+        };
+        tokio::join!(self.main.serve(stop.clone()), metrics, signal);
         self.gateway.close().await;
         if let Some(simulator) = self.simulator {
             simulator.stop().await;
         }
         tracing::info!("ai-gateway stopped");
         Ok(())
-    }
-}
-
-/// Sends small writes at once: under Nagle's algorithm a streamed event written right after the
-/// headers waits for the client's delayed ACK, about 40 ms on Linux.
-fn no_delay(connection: &mut tokio::net::TcpStream) {
-    if let Err(error) = connection.set_nodelay(true) {
-        tracing::debug!(%error, "cannot turn off Nagle's algorithm on a connection");
     }
 }
 

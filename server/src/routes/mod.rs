@@ -23,7 +23,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::config::Config;
+use crate::client_limit::{ClientBudget, limit_per_client};
+use crate::config::{Config, Secret};
 use crate::console;
 
 const API_BODY_LIMIT: usize = 1024 * 1024;
@@ -91,12 +92,16 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
             console::TrustedOrigins::new(config),
             console::reject_cross_origin,
         ))
-        .layer(console::session_layer(&gateway, config));
+        .layer(console::session_layer(&gateway, config))
+        // Outermost, so that a client over its budget costs no session lookup.
+        .layer(axum::middleware::from_fn_with_state(
+            ClientBudget::new(config.connections.console_requests_per_client),
+            limit_per_client,
+        ));
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         .nest(&config.api_prefix, api)
         .merge(
             Router::new()
@@ -109,6 +114,7 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
             app::shell,
         ))
         .with_state(state)
+        .merge(metrics_on_main_listener(gateway, config))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -132,4 +138,27 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
                 ),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// `/metrics` on the main listener only when it has no listener of its own and a token guards
+/// it; otherwise an empty router.
+fn metrics_on_main_listener(gateway: Gateway, config: &Config) -> Router {
+    match (&config.metrics.listen, &config.metrics.token) {
+        (None, Some(token)) => metrics_router(gateway, Some(token.clone())),
+        _ => Router::new(),
+    }
+}
+
+/// `/metrics` alone, behind `token` when given: also the whole router of the metrics listener.
+pub(crate) fn metrics_router(gateway: Gateway, token: Option<Secret>) -> Router {
+    let router = Router::new()
+        .route("/metrics", get(health::metrics))
+        .with_state(gateway);
+    match token {
+        Some(token) => router.route_layer(axum::middleware::from_fn_with_state(
+            Arc::new(token),
+            health::require_metrics_token,
+        )),
+        None => router,
+    }
 }

@@ -1,4 +1,4 @@
-//! The `ai-gateway` binary as people run it: `integrations export|apply` and the quickstart script.
+//! The `ai-gateway` binary as people run it: `integrations export|apply`, `healthcheck` and the quickstart script.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -215,4 +215,29 @@ async fn importing_invocations_stores_each_row_once_and_refuses_a_bad_document_w
     assert_eq!(csv.lines().count(), 3, "{csv}");
     store.close().await;
     database.destroy().await;
+}
+
+#[tokio::test]
+async fn healthcheck_succeeds_against_a_serving_deployment_and_fails_without_one() {
+    let app = crate::helpers::spawn_app().await;
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    // Asynchronously: the server under test runs on this test's runtime.
+    let check = |listen: String| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_ai-gateway"))
+            .arg("healthcheck")
+            .env_remove("AI_GATEWAY_CONFIG")
+            .env("AI_GATEWAY_LISTEN", listen)
+            .env("AI_GATEWAY_LOG", "warn")
+            .output()
+    };
+    let serving = check(format!("0.0.0.0:{port}")).await.unwrap();
+    assert!(serving.status.success(), "{}", text(&serving.stderr));
+    app.shutdown().await;
+    let stopped = check(format!("127.0.0.1:{port}")).await.unwrap();
+    assert!(!stopped.status.success());
+    assert!(
+        text(&stopped.stderr).contains("/healthz"),
+        "{}",
+        text(&stopped.stderr)
+    );
 }

@@ -1,8 +1,12 @@
-//! `/healthz` and `/readyz`.
+//! `/healthz`, `/readyz` and `/metrics` wherever it is configured.
 
+use gateway::test_support::TestDatabase;
 use reqwest::StatusCode;
+use server::config::Secret;
 
-use crate::helpers::{spawn_app, spawn_app_on_postgres};
+use crate::helpers::{spawn_app, spawn_app_on_postgres, spawn_app_with};
+
+const METRICS_TOKEN: &str = "a scrape token";
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -59,8 +63,98 @@ async fn responses_carry_a_request_id() {
 }
 
 #[tokio::test]
-async fn metrics_count_calls_by_integration_and_status_in_prometheus_format() {
+async fn metrics_are_not_served_unless_given_a_listener_or_a_token() {
     let app = spawn_app().await;
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn metrics_on_the_main_listener_need_the_bearer_token() {
+    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
+        config.metrics.token = Some(Secret::new(METRICS_TOKEN));
+    })
+    .await;
+    let url = format!("{}/metrics", app.address);
+    for presented in [
+        None,
+        Some("wrong"),
+        Some("a scrape toke"),
+        Some("a scrape token!"),
+    ] {
+        let mut request = app.client.get(&url);
+        if let Some(token) = presented {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{presented:?}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    }
+    let response = app
+        .client
+        .get(&url)
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn metrics_on_their_own_listener_are_absent_from_the_main_one() {
+    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
+        config.metrics.listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let metrics = app.metrics_address.clone().expect("a metrics listener");
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    let response = app
+        .client
+        .get(format!("{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("ai_gateway_"));
+    // Nothing else is served there.
+    for path in ["/healthz", "/login", "/api/ai/openapi.json"] {
+        let response = app
+            .client
+            .get(format!("{metrics}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    app.shutdown().await;
+
+    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
+        config.metrics.listen = Some("127.0.0.1:0".parse().unwrap());
+        config.metrics.token = Some(Secret::new(METRICS_TOKEN));
+    })
+    .await;
+    let url = format!("{}/metrics", app.metrics_address.clone().unwrap());
+    let refused = app.client.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let allowed = app
+        .client
+        .get(&url)
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn metrics_count_calls_by_integration_and_status_in_prometheus_format() {
+    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
+        config.metrics.token = Some(Secret::new(METRICS_TOKEN));
+    })
+    .await;
     app.integration("measured", |_, _| {}).await;
     let token = app.token().await;
     let body = serde_json::json!({ "args": { "question": "hi" } });
@@ -70,7 +164,13 @@ async fn metrics_count_calls_by_integration_and_status_in_prometheus_format() {
             .status(),
         StatusCode::OK
     );
-    let response = app.get("/metrics").await;
+    let response = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         response.headers()["content-type"]

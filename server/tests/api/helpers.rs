@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use gateway::test_support::TestDatabase;
 use gateway::types::{IntegrationFields, VersionDraft};
 use leptos::server_fn::ServerFn;
-use server::config::{BootstrapAdmin, DocsConfig, LogFormat, OpenRouterConfig, Secret};
+use server::config::{
+    BootstrapAdmin, ConnectionConfig, DocsConfig, LogFormat, MetricsConfig, OpenRouterConfig,
+    Secret,
+};
 use server::{Application, Config};
 use tokio::sync::oneshot;
 
@@ -15,6 +18,8 @@ pub const ADMIN_PASSWORD: &str = "a test password that is long";
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when the test configured one.
+    pub metrics_address: Option<String>,
     pub gateway: gateway::Gateway,
     pub client: reqwest::Client,
     pub database: TestDatabase,
@@ -88,12 +93,17 @@ pub async fn spawn_app_with(
             email: Some(ADMIN_EMAIL.to_owned()),
             password: Some(Secret::new(ADMIN_PASSWORD)),
         },
+        connections: ConnectionConfig::default(),
+        metrics: MetricsConfig::default(),
     };
     configure(&mut config);
     let app = Application::build(config)
         .await
         .expect("building the application");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let gateway = app.gateway().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = tokio::spawn(app.run_until(async {
@@ -101,6 +111,7 @@ pub async fn spawn_app_with(
     }));
     TestApp {
         address,
+        metrics_address,
         gateway,
         // Redirects are what the console tests look at, so they are not followed.
         client: reqwest::Client::builder()
