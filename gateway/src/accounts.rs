@@ -7,7 +7,7 @@ mod throttle;
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -31,12 +31,13 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 /// Bounds the work one sign-in attempt can cause; long enough for any passphrase.
 pub const MAX_PASSWORD_LEN: usize = 1024;
 const MAX_EMAIL_LEN: usize = 254;
-/// Password hashes computed at once in this process. Each argon2id computation holds about
-/// 19 MiB for its duration, so this bounds the memory sign-ins can take however many arrive.
-pub const MAX_CONCURRENT_HASHES: usize = 4;
-/// How long a sign-in waits for one of those slots before it is refused as busy (429); waiting
-/// attempts hold nothing but their request.
-pub const HASH_SLOT_WAIT: Duration = Duration::from_secs(5);
+/// Credential checks (a sign-in from counting to settling, a docs password) and password hashes
+/// running at once in this process. One argon2id computation holds about 19 MiB, so this bounds
+/// the memory sign-ins take however many arrive, and the database connections they hold.
+pub const MAX_CONCURRENT_CHECKS: usize = 4;
+/// How long a credential check waits for one of those slots before it is refused as busy (429,
+/// nothing counted); a waiting attempt holds nothing but its request.
+pub const CHECK_SLOT_WAIT: Duration = Duration::from_secs(5);
 /// The session entry naming the signed-in admin.
 const SESSION_ADMIN_KEY: &str = "admin_id";
 
@@ -168,8 +169,6 @@ pub async fn delete(store: &Store, email: &str) -> Result<Admin> {
 enum Checked<T> {
     Right(T),
     Wrong,
-    /// No hashing slot was free in time; nothing was decided.
-    Busy,
 }
 
 /// Signs in through the throttle: the attempt is counted for the account from this address,
@@ -183,13 +182,9 @@ pub async fn login(
     now: i64,
 ) -> Result<Admin, LoginError> {
     let email = normalise_email(email);
-    throttled(
-        store,
-        &email,
-        client,
-        now,
-        check_password(store, &email, password, now),
-    )
+    throttled(store, &email, client, now, |slot| {
+        check_password(store, &email, password, now, slot)
+    })
     .await
 }
 
@@ -209,43 +204,48 @@ pub async fn check_credentials(
     } else {
         Checked::Wrong
     };
-    throttled(
-        store,
-        &normalise_email(account),
-        client,
-        now,
-        std::future::ready(Ok(checked)),
-    )
+    throttled(store, &normalise_email(account), client, now, |_| {
+        std::future::ready(Ok(checked))
+    })
     .await
 }
 
-/// Runs `check` once the attempt is counted. A future does nothing until awaited, so the
-/// credentials are checked only after the throttle let the attempt through.
-async fn throttled<T>(
+/// A slot of [`SLOTS`], shared by a credential check and the blocking thread hashing for it:
+/// it is free again once both are done, so a client that goes away mid-hash frees nothing early.
+type Slot = Arc<SemaphorePermit<'static>>;
+
+/// The slots credential checks and password hashing run in (see [`MAX_CONCURRENT_CHECKS`]).
+static SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_CHECKS);
+
+/// Takes a slot (or refuses as busy), counts the attempt, runs `check` and settles the count.
+async fn throttled<T, F>(
     store: &Store,
     account: &str,
     client: Option<IpAddr>,
     now: i64,
-    check: impl Future<Output = Result<Checked<T>>>,
-) -> Result<T, LoginError> {
+    check: impl FnOnce(Slot) -> F,
+) -> Result<T, LoginError>
+where
+    F: Future<Output = Result<Checked<T>>>,
+{
+    let Ok(slot) = tokio::time::timeout(CHECK_SLOT_WAIT, SLOTS.acquire()).await else {
+        return Err(LoginError::Busy {
+            retry_after_secs: CHECK_SLOT_WAIT.as_secs(),
+        });
+    };
+    let slot = Arc::new(slot.map_err(closed)?);
     let attempt = throttle::Attempt::new(account, client);
     let reservation = match throttle::reserve(store, attempt, now).await? {
         Ok(reservation) => reservation,
         Err(retry_after_secs) => return Err(LoginError::Throttled { retry_after_secs }),
     };
-    match check.await {
+    match check(Arc::clone(&slot)).await {
         Ok(Checked::Right(value)) => {
             reservation.succeeded(store).await?;
             Ok(value)
         }
         // Stays counted, as does an attempt whose client went away while it was checked.
         Ok(Checked::Wrong) => Err(LoginError::InvalidCredentials),
-        Ok(Checked::Busy) => {
-            reservation.refund(store).await?;
-            Err(LoginError::Busy {
-                retry_after_secs: HASH_SLOT_WAIT.as_secs(),
-            })
-        }
         Err(error) => {
             if let Err(refund) = reservation.refund(store).await {
                 tracing::warn!(error = %refund, "taking back an undecided sign-in attempt failed");
@@ -262,6 +262,7 @@ async fn check_password(
     email: &str,
     password: &Password,
     now: i64,
+    slot: Slot,
 ) -> Result<Checked<Admin>> {
     let row = sqlx::query("select id, email, password_hash from ai_admin_users where email = $1")
         .bind(email)
@@ -273,14 +274,8 @@ async fn check_password(
         .map(|row| row.try_get("password_hash"))
         .transpose()
         .context("reading an admin")?;
-    let Ok(slot) = tokio::time::timeout(HASH_SLOT_WAIT, HASH_SLOTS.acquire()).await else {
-        return Ok(Checked::Busy);
-    };
     let password = password.clone();
-    let right = on_hash_thread(slot.map_err(closed)?, move || {
-        verify_password(&password, stored.as_deref())
-    })
-    .await?;
+    let right = on_hash_thread(slot, move || verify_password(&password, stored.as_deref())).await?;
     let admin = match row {
         Some(row) if right => admin_from_row(&row)?,
         _ => return Ok(Checked::Wrong),
@@ -294,18 +289,15 @@ async fn check_password(
     Ok(Checked::Right(admin))
 }
 
-/// The slots password hashing runs in (see [`MAX_CONCURRENT_HASHES`]).
-static HASH_SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_HASHES);
-
 fn closed(error: tokio::sync::AcquireError) -> Error {
-    Error::Internal(format!("waiting for a password hashing slot: {error}"))
+    Error::Internal(format!("waiting for a credential check slot: {error}"))
 }
 
 /// Argon2id with the crate's recommended cost, on a blocking thread (one hash takes tens of
 /// milliseconds of CPU, which would stall every request sharing the runtime's worker) that
-/// holds `slot` until it is done, even when the caller stopped waiting.
+/// holds `slot` until it is done.
 async fn on_hash_thread<T: Send + 'static>(
-    slot: SemaphorePermit<'static>,
+    slot: Slot,
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
     tokio::task::spawn_blocking(move || {
@@ -319,7 +311,7 @@ async fn on_hash_thread<T: Send + 'static>(
 /// A new admin's hash; waits for a slot however long it takes (operators, not strangers, create
 /// admins).
 async fn hash_password(password: Password) -> Result<String> {
-    let slot = HASH_SLOTS.acquire().await.map_err(closed)?;
+    let slot = Arc::new(SLOTS.acquire().await.map_err(closed)?);
     on_hash_thread(slot, move || hash_now(&password)).await
 }
 

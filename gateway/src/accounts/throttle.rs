@@ -162,8 +162,7 @@ impl Reservation {
         take_back(store, &self.attempt.address, address).await
     }
 
-    /// Nothing was decided (no verification slot was free, a failure on the way): the attempt
-    /// is taken back from every count.
+    /// Nothing was decided (a failure on the way): the attempt is taken back from every count.
     pub(crate) async fn refund(self, store: &Store) -> Result<()> {
         for (key, window) in self.attempt.keys().into_iter().zip(self.windows) {
             take_back(store, key, window).await?;
