@@ -1,26 +1,23 @@
 //! Console administrators: creating and deleting accounts, signing in through the throttle
-//! ([`throttle`]) with a bounded number of argon2id computations at once, the admin a session
-//! belongs to, and the database-backed store tower-sessions keeps console sessions in (ids
-//! stored hashed). Cookies, CSRF and HTTP belong to the server, not here.
+//! ([`throttle`]) with a bounded number of password checks at once ([`passwords`]), the admin a
+//! session belongs to, and the database-backed store tower-sessions keeps console sessions in
+//! (ids stored hashed). Cookies, CSRF and HTTP belong to the server, not here.
 
+mod passwords;
 mod throttle;
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 pub use gateway_types::Password;
 use gateway_types::{Admin, FieldErrors};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use tokio::sync::{Semaphore, SemaphorePermit};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::{Session, SessionStore, session_store};
 
+use self::passwords::Slot;
+pub use self::passwords::{CHECK_SLOT_WAIT, MAX_CONCURRENT_CHECKS};
 pub use self::throttle::{
     MAX_FAILURES, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, THROTTLE_WINDOW_MS,
 };
@@ -31,13 +28,6 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 /// Bounds the work one sign-in attempt can cause; long enough for any passphrase.
 pub const MAX_PASSWORD_LEN: usize = 1024;
 const MAX_EMAIL_LEN: usize = 254;
-/// Credential checks (a sign-in from counting to settling, a docs password) and password hashes
-/// running at once in this process. One argon2id computation holds about 19 MiB, so this bounds
-/// the memory sign-ins take however many arrive, and the database connections they hold.
-pub const MAX_CONCURRENT_CHECKS: usize = 4;
-/// How long a credential check waits for one of those slots before it is refused as busy (429,
-/// nothing counted); a waiting attempt holds nothing but its request.
-pub const CHECK_SLOT_WAIT: Duration = Duration::from_secs(5);
 /// The session entry naming the signed-in admin.
 const SESSION_ADMIN_KEY: &str = "admin_id";
 
@@ -61,7 +51,7 @@ pub enum LoginError {
 pub async fn create(store: &Store, email: &str, password: &Password, now: i64) -> Result<Admin> {
     let email = normalise_email(email);
     check(&email, password).map_err(Error::Invalid)?;
-    let hash = hash_password(password.clone()).await?;
+    let hash = passwords::hash(password.clone()).await?;
     let inserted = sqlx::query(
         "insert into ai_admin_users (email, password_hash, created_at) values ($1, $2, $3)
          returning id",
@@ -210,13 +200,6 @@ pub async fn check_credentials(
     .await
 }
 
-/// A slot of [`SLOTS`], shared by a credential check and the blocking thread hashing for it:
-/// it is free again once both are done, so a client that goes away mid-hash frees nothing early.
-type Slot = Arc<SemaphorePermit<'static>>;
-
-/// The slots credential checks and password hashing run in (see [`MAX_CONCURRENT_CHECKS`]).
-static SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_CHECKS);
-
 /// Takes a slot (or refuses as busy), counts the attempt, runs `check` and settles the count.
 async fn throttled<T, F>(
     store: &Store,
@@ -228,18 +211,17 @@ async fn throttled<T, F>(
 where
     F: Future<Output = Result<Checked<T>>>,
 {
-    let Ok(slot) = tokio::time::timeout(CHECK_SLOT_WAIT, SLOTS.acquire()).await else {
+    let Some(slot) = passwords::slot(CHECK_SLOT_WAIT).await? else {
         return Err(LoginError::Busy {
             retry_after_secs: CHECK_SLOT_WAIT.as_secs(),
         });
     };
-    let slot = Arc::new(slot.map_err(closed)?);
     let attempt = throttle::Attempt::new(account, client);
     let reservation = match throttle::reserve(store, attempt, now).await? {
         Ok(reservation) => reservation,
         Err(retry_after_secs) => return Err(LoginError::Throttled { retry_after_secs }),
     };
-    match check(Arc::clone(&slot)).await {
+    match check(Slot::clone(&slot)).await {
         Ok(Checked::Right(value)) => {
             reservation.succeeded(store).await?;
             Ok(value)
@@ -274,8 +256,7 @@ async fn check_password(
         .map(|row| row.try_get("password_hash"))
         .transpose()
         .context("reading an admin")?;
-    let password = password.clone();
-    let right = on_hash_thread(slot, move || verify_password(&password, stored.as_deref())).await?;
+    let right = passwords::verify(slot, password.clone(), stored).await?;
     let admin = match row {
         Some(row) if right => admin_from_row(&row)?,
         _ => return Ok(Checked::Wrong),
@@ -287,64 +268,6 @@ async fn check_password(
         .await
         .context("recording a sign-in")?;
     Ok(Checked::Right(admin))
-}
-
-fn closed(error: tokio::sync::AcquireError) -> Error {
-    Error::Internal(format!("waiting for a credential check slot: {error}"))
-}
-
-/// Argon2id with the crate's recommended cost, on a blocking thread (one hash takes tens of
-/// milliseconds of CPU, which would stall every request sharing the runtime's worker) that
-/// holds `slot` until it is done.
-async fn on_hash_thread<T: Send + 'static>(
-    slot: Slot,
-    work: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        work()
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?
-}
-
-/// A new admin's hash; waits for a slot however long it takes (operators, not strangers, create
-/// admins).
-async fn hash_password(password: Password) -> Result<String> {
-    let slot = Arc::new(SLOTS.acquire().await.map_err(closed)?);
-    on_hash_thread(slot, move || hash_now(&password)).await
-}
-
-fn hash_now(password: &Password) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.expose().as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| Error::Internal(format!("hashing a password: {e}")))
-}
-
-/// Whether `password` matches `stored`; without a stored hash (an unknown email) it is checked
-/// against a decoy, so the work is the same either way.
-fn verify_password(password: &Password, stored: Option<&str>) -> Result<bool> {
-    let stored = match stored {
-        Some(stored) => stored,
-        None => decoy_hash()?,
-    };
-    let parsed = PasswordHash::new(stored)
-        .map_err(|e| Error::Corrupt(format!("ai_admin_users.password_hash: {e}")))?;
-    Ok(Argon2::default()
-        .verify_password(password.expose().as_bytes(), &parsed)
-        .is_ok())
-}
-
-/// A hash of a random password, computed once (in the hashing slot of the first unknown email).
-fn decoy_hash() -> Result<&'static str> {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    if let Some(hash) = DECOY.get() {
-        return Ok(hash);
-    }
-    let hash = hash_now(&Password::new(uuid::Uuid::new_v4().to_string()))?;
-    Ok(DECOY.get_or_init(|| hash))
 }
 
 /// Forgets the failed sign-ins counted for `email` (from every address and in total); for the
