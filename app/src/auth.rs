@@ -67,7 +67,7 @@ fn internal(error: gateway::Error) -> ServerFnError {
 }
 
 /// Signs in and starts a session. Refusals are readable sentences (wrong credentials, or
-/// throttled with the time to wait) with status 401 or 429.
+/// throttled or busy with the time to wait) with status 401 or 429 and `Retry-After`.
 #[server]
 pub async fn login(email: String, password: Password) -> Result<Admin, ServerFnError> {
     use axum::extract::ConnectInfo;
@@ -89,14 +89,18 @@ pub async fn login(email: String, password: Password) -> Result<Admin, ServerFnE
         }
         Err(LoginError::Internal(error)) => Err(internal(error)),
         Err(refused) => {
-            if let LoginError::Throttled { retry_after_secs } = refused {
-                refuse(StatusCode::TOO_MANY_REQUESTS);
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    response
-                        .insert_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            match refused {
+                LoginError::Throttled { retry_after_secs }
+                | LoginError::Busy { retry_after_secs } => {
+                    refuse(StatusCode::TOO_MANY_REQUESTS);
+                    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                        response.insert_header(
+                            header::RETRY_AFTER,
+                            HeaderValue::from(retry_after_secs),
+                        );
+                    }
                 }
-            } else {
-                refuse(StatusCode::UNAUTHORIZED);
+                _ => refuse(StatusCode::UNAUTHORIZED),
             }
             Err(ServerFnError::new(refused.to_string()))
         }

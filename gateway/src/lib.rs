@@ -127,7 +127,6 @@ struct Inner {
     upstream: Upstream,
     catalog: Catalog,
     tokens: std::sync::RwLock<Arc<tokens::TokenSet>>,
-    login_throttle: accounts::Throttle,
     token_use: tokens::UsageTracker,
     /// Cancelled when shutdown begins; long background work watches it.
     stop: CancellationToken,
@@ -180,7 +179,6 @@ impl Gateway {
                 upstream,
                 catalog,
                 tokens: std::sync::RwLock::new(Arc::new(token_set)),
-                login_throttle: accounts::Throttle::default(),
                 token_use: tokens::UsageTracker::default(),
                 stop: CancellationToken::new(),
                 tasks,
@@ -546,22 +544,31 @@ impl Gateway {
         accounts::create(self.store(), email, password, now_ms()).await
     }
 
-    /// Checks a sign-in, throttled per account and per `client` address.
+    /// Checks a sign-in, throttled per account from the `client` address, per account and per
+    /// address (see [`accounts::login`]).
     pub async fn login(
         &self,
         email: &str,
         password: &accounts::Password,
         client: Option<std::net::IpAddr>,
     ) -> std::result::Result<gateway_types::Admin, accounts::LoginError> {
-        accounts::login(
-            self.store(),
-            &self.inner.login_throttle,
-            email,
-            password,
-            client,
-            now_ms(),
-        )
-        .await
+        accounts::login(self.store(), email, password, client, now_ms()).await
+    }
+
+    /// Counts credentials the server compared itself (the API docs' Basic auth for the user
+    /// `account`) through the sign-in throttle.
+    pub async fn check_credentials(
+        &self,
+        account: &str,
+        right: bool,
+        client: Option<std::net::IpAddr>,
+    ) -> std::result::Result<(), accounts::LoginError> {
+        accounts::check_credentials(self.store(), account, right, client, now_ms()).await
+    }
+
+    /// Deletes an admin by email, signing out its sessions.
+    pub async fn delete_admin(&self, email: &str) -> Result<gateway_types::Admin> {
+        accounts::delete(self.store(), email).await
     }
 
     pub async fn find_admin(&self, id: i64) -> Result<Option<gateway_types::Admin>> {
@@ -673,6 +680,9 @@ impl Gateway {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "deleted expired console sessions"),
             Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+        }
+        if let Err(e) = accounts::delete_expired_throttle(self.store(), now).await {
+            tracing::warn!(error = %e, "deleting finished sign-in counts failed");
         }
         if let Err(e) = self.inner.limits.prune(now).await {
             tracing::warn!(error = %e, "pruning limit counters failed");

@@ -47,6 +47,21 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Delete a console admin; its sessions end at once. Its id is never given to another admin.
+    DeleteAdmin {
+        #[arg(long)]
+        email: String,
+    },
+    /// Clear failed sign-in counts so a locked account or client address may sign in again
+    /// (console and API docs; give the docs' user name as the email).
+    #[command(group = clap::ArgGroup::new("target").required(true).multiple(true))]
+    Unlock {
+        #[arg(long, group = "target")]
+        email: Option<String>,
+        /// A client address; an IPv6 one unlocks its /64 network.
+        #[arg(long, group = "target")]
+        address: Option<IpAddr>,
+    },
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -144,6 +159,25 @@ impl Cli {
                     admin.id
                 )?;
                 Ok(())
+            }
+            Command::DeleteAdmin { email } => {
+                let gateway = open(&config).await?;
+                let deleted = gateway.delete_admin(&email).await;
+                gateway.close().await;
+                let admin = deleted.with_context(|| format!("deleting the admin {email}"))?;
+                writeln!(
+                    std::io::stdout(),
+                    "Deleted admin {} ({}); its sessions are signed out.",
+                    admin.email,
+                    admin.id
+                )?;
+                Ok(())
+            }
+            Command::Unlock { email, address } => {
+                let gateway = open(&config).await?;
+                let outcome = unlock(&gateway, email.as_deref(), address).await;
+                gateway.close().await;
+                outcome
             }
             Command::Token(command) => {
                 let gateway = open(&config).await?;
@@ -246,6 +280,28 @@ async fn open(config: &Config) -> anyhow::Result<gateway::Gateway> {
     gateway::Gateway::new(crate::startup::gateway_config(config, None))
         .await
         .context("opening the database")
+}
+
+/// Clears the counts of the account and/or the address, saying how many there were.
+async fn unlock(
+    gateway: &gateway::Gateway,
+    email: Option<&str>,
+    address: Option<IpAddr>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout();
+    if let Some(email) = email {
+        let cleared = gateway::accounts::unlock_account(gateway.store(), email)
+            .await
+            .context("unlocking the account")?;
+        writeln!(out, "Cleared {cleared} sign-in count(s) of {email}.")?;
+    }
+    if let Some(address) = address {
+        let cleared = gateway::accounts::unlock_address(gateway.store(), address)
+            .await
+            .context("unlocking the address")?;
+        writeln!(out, "Cleared {cleared} sign-in count(s) of {address}.")?;
+    }
+    Ok(())
 }
 
 async fn run_integrations_command(
@@ -473,6 +529,8 @@ mod tests {
             "integrations",
             "create-admin",
             "healthcheck",
+            "delete-admin",
+            "unlock",
         ] {
             assert!(help.contains(sub), "{sub} missing from:\n{help}");
         }

@@ -1,10 +1,15 @@
-//! Admin accounts through the `Gateway` handle: creation rules, sign-in with throttling, and
-//! the database session store tower-sessions uses.
+//! Admin accounts through the `Gateway` handle: creation and deletion, sign-in with throttling
+//! (also under parallel attempts, and unlocking), and the database session store tower-sessions
+//! uses.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
-use gateway::Error;
-use gateway::accounts::{self, LoginError, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, Password};
+use gateway::accounts::{
+    self, LoginError, MAX_FAILURES, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, Password,
+};
+use gateway::types::Admin;
+use gateway::{Error, Gateway};
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 
@@ -138,10 +143,224 @@ crate::on_each_engine!(
     }
 );
 
-fn record(expires_in: time::Duration) -> Record {
+async fn ada(gateway: &Gateway) -> Admin {
+    gateway
+        .create_admin("ada@example.com", &password())
+        .await
+        .unwrap()
+}
+
+fn wrong() -> Password {
+    Password::new("not the password")
+}
+
+fn address(last: u8) -> Option<IpAddr> {
+    Some([203, 0, 113, last].into())
+}
+
+crate::on_each_engine!(
+    parallel_wrong_attempts_never_get_past_the_limit,
+    |t: TestGateway| async move {
+        ada(&t.gateway).await;
+        let attempts = (0..40).map(|_| {
+            let gateway = t.gateway.clone();
+            tokio::spawn(
+                async move { gateway.login("ada@example.com", &wrong(), address(1)).await },
+            )
+        });
+        let answers = futures::future::join_all(attempts).await;
+
+        let checked = answers
+            .iter()
+            .filter(|a| matches!(a, Ok(Err(LoginError::InvalidCredentials))))
+            .count();
+        let refused = answers
+            .iter()
+            .filter(|a| matches!(a, Ok(Err(LoginError::Throttled { .. }))))
+            .count();
+        assert_eq!(
+            (checked, refused),
+            (MAX_FAILURES as usize, 40 - MAX_FAILURES as usize)
+        );
+        let right = t
+            .gateway
+            .login("ada@example.com", &password(), address(1))
+            .await;
+        assert!(
+            matches!(right, Err(LoginError::Throttled { .. })),
+            "{right:?}"
+        );
+        t
+    }
+);
+
+crate::on_each_engine!(
+    a_stranger_locks_only_their_own_address_until_the_account_wide_ceiling,
+    |t: TestGateway| async move {
+        let admin = ada(&t.gateway).await;
+        for _ in 0..MAX_FAILURES {
+            let guess = t
+                .gateway
+                .login("ada@example.com", &wrong(), address(66))
+                .await;
+            assert!(matches!(guess, Err(LoginError::InvalidCredentials)));
+        }
+        let stranger = t
+            .gateway
+            .login("ada@example.com", &password(), address(66))
+            .await;
+        assert!(
+            matches!(stranger, Err(LoginError::Throttled { .. })),
+            "{stranger:?}"
+        );
+        let owner = t
+            .gateway
+            .login("ada@example.com", &password(), address(1))
+            .await;
+        assert_eq!(owner.unwrap(), admin);
+
+        // Strangers on many addresses, each under its own limits, reach the account's ceiling.
+        let mut failed = MAX_FAILURES;
+        for n in 100.. {
+            if failed == MAX_FAILURES_PER_ACCOUNT {
+                break;
+            }
+            for _ in 0..MAX_FAILURES.min(MAX_FAILURES_PER_ACCOUNT - failed) {
+                let guess = t
+                    .gateway
+                    .login("ada@example.com", &wrong(), address(n))
+                    .await;
+                assert!(
+                    matches!(guess, Err(LoginError::InvalidCredentials)),
+                    "{guess:?}"
+                );
+                failed += 1;
+            }
+        }
+        let owner = t
+            .gateway
+            .login("ada@example.com", &password(), address(1))
+            .await;
+        assert!(
+            matches!(owner, Err(LoginError::Throttled { .. })),
+            "{owner:?}"
+        );
+        t
+    }
+);
+
+crate::on_each_engine!(
+    a_success_forgets_the_failures_from_its_address,
+    |t: TestGateway| async move {
+        ada(&t.gateway).await;
+        for _ in 0..2 {
+            for _ in 0..MAX_FAILURES - 1 {
+                let typo = t
+                    .gateway
+                    .login("ada@example.com", &wrong(), address(1))
+                    .await;
+                assert!(
+                    matches!(typo, Err(LoginError::InvalidCredentials)),
+                    "{typo:?}"
+                );
+            }
+            let right = t
+                .gateway
+                .login("ada@example.com", &password(), address(1))
+                .await;
+            assert!(right.is_ok(), "{right:?}");
+        }
+        t
+    }
+);
+
+crate::on_each_engine!(
+    unlocking_an_account_or_an_address_lets_it_sign_in_again,
+    |t: TestGateway| async move {
+        let admin = ada(&t.gateway).await;
+        for _ in 0..MAX_FAILURES {
+            let _ = t
+                .gateway
+                .login("ada@example.com", &wrong(), address(1))
+                .await;
+        }
+        for n in 0..MAX_FAILURES_PER_ADDRESS {
+            let _ = t
+                .gateway
+                .login(&format!("guess{n}@example.com"), &wrong(), address(2))
+                .await;
+        }
+        let store = t.gateway.store();
+
+        assert_eq!(
+            accounts::unlock_account(store, " ADA@example.com")
+                .await
+                .unwrap(),
+            2
+        );
+        let owner = t
+            .gateway
+            .login("ada@example.com", &password(), address(1))
+            .await;
+        assert_eq!(owner.unwrap(), admin);
+        let locked = t
+            .gateway
+            .login("ada@example.com", &password(), address(2))
+            .await;
+        assert!(
+            matches!(locked, Err(LoginError::Throttled { .. })),
+            "{locked:?}"
+        );
+        assert!(
+            accounts::unlock_address(store, address(2).unwrap())
+                .await
+                .unwrap()
+                > 0
+        );
+        let unlocked = t
+            .gateway
+            .login("ada@example.com", &password(), address(2))
+            .await;
+        assert_eq!(unlocked.unwrap(), admin);
+        t
+    }
+);
+
+crate::on_each_engine!(
+    credentials_checked_elsewhere_share_the_throttle,
+    |t: TestGateway| async move {
+        for _ in 0..MAX_FAILURES {
+            let wrong = t
+                .gateway
+                .check_credentials("reader", false, address(1))
+                .await;
+            assert!(
+                matches!(wrong, Err(LoginError::InvalidCredentials)),
+                "{wrong:?}"
+            );
+        }
+        let right = t
+            .gateway
+            .check_credentials("reader", true, address(1))
+            .await;
+        assert!(
+            matches!(right, Err(LoginError::Throttled { .. })),
+            "{right:?}"
+        );
+        assert!(
+            t.gateway
+                .check_credentials("reader", true, address(2))
+                .await
+                .is_ok()
+        );
+        t
+    }
+);
+
+fn record(admin_id: i64, expires_in: time::Duration) -> Record {
     Record {
         id: Id::default(),
-        data: HashMap::from([("admin_id".to_owned(), serde_json::json!(7))]),
+        data: HashMap::from([("admin_id".to_owned(), serde_json::json!(admin_id))]),
         expiry_date: time::OffsetDateTime::now_utc() + expires_in,
     }
 }
@@ -149,8 +368,9 @@ fn record(expires_in: time::Duration) -> Record {
 crate::on_each_engine!(
     sessions_are_saved_loaded_and_deleted_and_expired_ones_are_not_loaded,
     |t: TestGateway| async move {
+        let admin = ada(&t.gateway).await;
         let sessions = t.gateway.sessions();
-        let mut live = record(time::Duration::hours(1));
+        let mut live = record(admin.id, time::Duration::hours(1));
         sessions.create(&mut live).await.unwrap();
         let loaded = sessions.load(&live.id).await.unwrap().unwrap();
         assert_eq!(loaded.data, live.data);
@@ -167,7 +387,7 @@ crate::on_each_engine!(
             live.data
         );
 
-        let mut expired = record(time::Duration::seconds(-1));
+        let mut expired = record(admin.id, time::Duration::seconds(-1));
         sessions.create(&mut expired).await.unwrap();
         assert!(sessions.load(&expired.id).await.unwrap().is_none());
         let swept = accounts::delete_expired_sessions(t.gateway.store(), gateway::now_ms())
@@ -182,12 +402,29 @@ crate::on_each_engine!(
 );
 
 crate::on_each_engine!(
+    saving_a_deleted_session_does_not_bring_it_back,
+    |t: TestGateway| async move {
+        let admin = ada(&t.gateway).await;
+        let sessions = t.gateway.sessions();
+        let mut session = record(admin.id, time::Duration::hours(1));
+        sessions.create(&mut session).await.unwrap();
+
+        sessions.delete(&session.id).await.unwrap();
+        sessions.save(&session).await.unwrap();
+
+        assert!(sessions.load(&session.id).await.unwrap().is_none());
+        t
+    }
+);
+
+crate::on_each_engine!(
     creating_a_session_never_overwrites_an_existing_one,
     |t: TestGateway| async move {
+        let admin = ada(&t.gateway).await;
         let sessions = t.gateway.sessions();
-        let mut first = record(time::Duration::hours(1));
+        let mut first = record(admin.id, time::Duration::hours(1));
         sessions.create(&mut first).await.unwrap();
-        let mut clash = record(time::Duration::hours(1));
+        let mut clash = record(admin.id, time::Duration::hours(1));
         clash.id = first.id;
         clash.data.clear();
         sessions.create(&mut clash).await.unwrap();
@@ -196,6 +433,42 @@ crate::on_each_engine!(
             sessions.load(&first.id).await.unwrap().unwrap().data,
             first.data
         );
+        t
+    }
+);
+
+crate::on_each_engine!(
+    deleting_an_admin_deletes_its_sessions_and_its_id_is_never_reused,
+    |t: TestGateway| async move {
+        let ada = ada(&t.gateway).await;
+        let bob = t
+            .gateway
+            .create_admin("bob@example.com", &password())
+            .await
+            .unwrap();
+        let sessions = t.gateway.sessions();
+        let mut bobs = record(bob.id, time::Duration::hours(1));
+        sessions.create(&mut bobs).await.unwrap();
+        let mut adas = record(ada.id, time::Duration::hours(1));
+        sessions.create(&mut adas).await.unwrap();
+
+        assert_eq!(
+            t.gateway.delete_admin(" BOB@example.com").await.unwrap(),
+            bob
+        );
+
+        assert!(sessions.load(&bobs.id).await.unwrap().is_none());
+        assert!(sessions.load(&adas.id).await.unwrap().is_some());
+        let carol = t
+            .gateway
+            .create_admin("carol@example.com", &password())
+            .await
+            .unwrap();
+        assert!(carol.id > bob.id, "{carol:?} took the id of {bob:?}");
+        assert!(matches!(
+            t.gateway.delete_admin("bob@example.com").await,
+            Err(Error::NotFound(_))
+        ));
         t
     }
 );

@@ -1,18 +1,21 @@
 //! The API's self-description: the OpenAPI document (`{prefix}/openapi.json`) and the interactive
 //! Scalar page (`{prefix}/docs`) that loads its bundle from this server, never from a CDN. Both
-//! follow the runtime API switch and, when configured, ask for HTTP Basic credentials.
+//! follow the runtime API switch and, when configured, ask for HTTP Basic credentials, checked
+//! through the sign-in throttle.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::prelude::BASE64_STANDARD;
 use gateway::Gateway;
+use gateway::accounts::LoginError;
 use gateway::openapi::{self, Mount};
 use sha2::{Digest, Sha256};
 
@@ -106,35 +109,64 @@ fn attribute_safe(json: &str) -> String {
 
 pub(crate) type Shared = axum::Extension<Arc<Docs>>;
 
-/// Asks for the configured Basic credentials before either route runs.
-pub(crate) async fn require_credentials(docs: Shared, request: Request, next: Next) -> Response {
-    match &docs.config.auth {
-        Some(auth) if !presents(auth, &request) => {
+/// Asks for the configured Basic credentials before either route runs. Presented credentials
+/// go through the console's sign-in throttle (the docs user is the account), so guessing the
+/// password is as slow as guessing an admin's.
+pub(crate) async fn require_credentials(
+    State(gateway): State<Gateway>,
+    docs: Shared,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(auth) = &docs.config.auth else {
+        return next.run(request).await;
+    };
+    let Some(right) = presents(auth, &request) else {
+        return challenge();
+    };
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip());
+    match gateway.check_credentials(&auth.user, right, client).await {
+        Ok(()) => next.run(request).await,
+        Err(LoginError::InvalidCredentials) => challenge(),
+        Err(
+            refused @ (LoginError::Throttled { retry_after_secs }
+            | LoginError::Busy { retry_after_secs }),
+        ) => {
             let mut response =
-                ApiError::new(StatusCode::UNAUTHORIZED, "The API docs need a password.")
-                    .into_response();
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"AI Gateway API docs\", charset=\"UTF-8\""),
-            );
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused.to_string()).into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             response
         }
-        _ => next.run(request).await,
+        Err(LoginError::Internal(error)) => ApiError::from(error).into_response(),
     }
 }
 
-fn presents(auth: &DocsAuth, request: &Request) -> bool {
-    let Some(encoded) = request
+fn challenge() -> Response {
+    let mut response =
+        ApiError::new(StatusCode::UNAUTHORIZED, "The API docs need a password.").into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"AI Gateway API docs\", charset=\"UTF-8\""),
+    );
+    response
+}
+
+/// Whether the request's Basic credentials are the configured ones; `None` when it presents
+/// none (a browser's first request), which is not an attempt.
+fn presents(auth: &DocsAuth, request: &Request) -> Option<bool> {
+    let encoded = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-    else {
-        return false;
-    };
+        .and_then(|v| v.strip_prefix("Basic "))?;
     let expected = BASE64_STANDARD.encode(format!("{}:{}", auth.user, auth.password.expose()));
     // Comparing digests keeps the time taken independent of where the strings differ.
-    Sha256::digest(encoded.trim().as_bytes()) == Sha256::digest(expected.as_bytes())
+    Some(Sha256::digest(encoded.trim().as_bytes()) == Sha256::digest(expected.as_bytes()))
 }
 
 #[cfg(test)]

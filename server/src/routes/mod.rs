@@ -62,7 +62,10 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
             Router::new()
                 .route("/openapi.json", get(docs::document))
                 .route("/docs", get(docs::page))
-                .layer(axum::middleware::from_fn(docs::require_credentials))
+                .layer(axum::middleware::from_fn_with_state(
+                    gateway.clone(),
+                    docs::require_credentials,
+                ))
                 .layer(Extension(described)),
         );
     }

@@ -1,12 +1,30 @@
-//! Console sign-in over real HTTP: the session cookie, refusals and throttling, logout, the
+//! Console sign-in over real HTTP: the session cookie, refusals and throttling (also under
+//! parallel attempts and from several addresses), logout (also with a request in flight), the
 //! guard on every server function and every page, the CSRF check, and the first admin.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::join_all;
+use gateway::accounts::{MAX_FAILURES, MAX_FAILURES_PER_ACCOUNT};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
 
 use crate::helpers::{
     ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, session_cookie, set_cookie, spawn_app, spawn_app_with,
 };
+
+const WRONG: &str = "not the password at all";
+
+/// How many responses came with each status.
+fn tally(responses: &[reqwest::Response]) -> BTreeMap<u16, usize> {
+    let mut counts = BTreeMap::new();
+    for response in responses {
+        *counts.entry(response.status().as_u16()).or_default() += 1;
+    }
+    counts
+}
 
 async fn current_admin(app: &TestApp, cookie: Option<&str>) -> reqwest::Response {
     app.server_fn(app::auth::CurrentAdmin::PATH, cookie, &[])
@@ -100,6 +118,140 @@ async fn repeated_failures_from_one_address_lock_that_address_for_every_account(
     assert!(locked.headers().contains_key("retry-after"));
     app.shutdown().await;
 }
+
+crate::on_each_engine!(
+    forty_parallel_wrong_sign_ins_leave_even_the_right_password_refused_with_429,
+    |app: TestApp| async move {
+        let attempts = join_all((0..40).map(|_| app.login_as(ADMIN_EMAIL, WRONG))).await;
+
+        let checked = MAX_FAILURES as usize;
+        assert_eq!(
+            tally(&attempts),
+            BTreeMap::from([(401, checked), (429, 40 - checked)])
+        );
+        let right = app.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(right.headers().contains_key("retry-after"));
+        assert!(session_cookie(&right).is_none());
+        app.shutdown().await;
+    }
+);
+
+crate::on_each_engine!(
+    a_strangers_failures_elsewhere_do_not_lock_the_admin_out_until_the_account_wide_ceiling,
+    |app: TestApp| async move {
+        let stranger = [127, 0, 0, 2];
+        for _ in 0..MAX_FAILURES {
+            let guess = app.login_from(stranger, ADMIN_EMAIL, WRONG).await;
+            assert_eq!(guess.status(), StatusCode::UNAUTHORIZED);
+        }
+        let locked_out = app.login_from(stranger, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(locked_out.status(), StatusCode::TOO_MANY_REQUESTS);
+
+        let owner = app.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(owner.status(), StatusCode::OK);
+
+        // More strangers, each within its own address's limit, reach the account's ceiling.
+        let mut failures = MAX_FAILURES;
+        for host in 3.. {
+            if failures == MAX_FAILURES_PER_ACCOUNT {
+                break;
+            }
+            for _ in 0..MAX_FAILURES.min(MAX_FAILURES_PER_ACCOUNT - failures) {
+                let guess = app.login_from([127, 0, 0, host], ADMIN_EMAIL, WRONG).await;
+                assert_eq!(guess.status(), StatusCode::UNAUTHORIZED);
+                failures += 1;
+            }
+        }
+        let owner = app.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(owner.status(), StatusCode::TOO_MANY_REQUESTS);
+        app.shutdown().await;
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_parallel_sign_ins_get_no_server_error() {
+    let app = spawn_app().await;
+    // Each from an address of its own and half of them for unknown emails, so that the throttle
+    // lets every one through to a password check.
+    let attempts = (0..300_u16).map(|n| {
+        let app = &app;
+        let [high, low] = n.to_be_bytes();
+        let source = [127, 1 + high, low, 1];
+        async move {
+            if n % 2 == 0 {
+                app.login_from(source, ADMIN_EMAIL, ADMIN_PASSWORD).await
+            } else {
+                let email = format!("guess{n}@example.com");
+                app.login_from(source, &email, WRONG).await
+            }
+        }
+    });
+    let answers = join_all(attempts).await;
+
+    let statuses = tally(&answers);
+    assert!(
+        statuses
+            .keys()
+            .all(|status| [200, 401, 429].contains(status)),
+        "{statuses:?}"
+    );
+    assert!(statuses.get(&200).is_some_and(|&n| n > 0), "{statuses:?}");
+    assert!(
+        answers
+            .iter()
+            .filter(|a| a.status() == StatusCode::TOO_MANY_REQUESTS)
+            .all(|a| a.headers().contains_key("retry-after"))
+    );
+    app.shutdown().await;
+}
+
+crate::on_each_engine!(
+    session_ids_are_stored_only_as_hashes,
+    |app: TestApp| async move {
+        let cookie = app.sign_in().await;
+        let id = cookie.split_once('=').unwrap().1;
+
+        let hash = format!("{:x}", Sha256::digest(id.as_bytes()));
+        let stored = "select count(*) from ai_sessions where";
+        assert_eq!(app.scalar(&format!("{stored} id_hash = '{hash}'")).await, 1);
+        assert_eq!(
+            app.scalar(&format!("{stored} id_hash = '{id}' or data like '%{id}%'"))
+                .await,
+            0
+        );
+        app.shutdown().await;
+    }
+);
+
+crate::on_each_engine!(
+    a_console_request_in_flight_during_sign_out_does_not_bring_the_session_back,
+    |app: TestApp| async move {
+        let cookie = app.sign_in().await;
+        let mut settings = app.gateway.snapshot().settings.clone();
+        settings.prompt_builder_model = "simulator/latency-2000".to_owned();
+        app.gateway.save_settings(&settings).await.unwrap();
+
+        let slow = app.server_fn(
+            app::api::DraftPrompt::PATH,
+            Some(&cookie),
+            &[("brief", "Summarise a lead"), ("existing", "")],
+        );
+        let sign_out = async {
+            // Well inside the model's two seconds: the slow request has loaded the session.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            app.server_fn(app::auth::Logout::PATH, Some(&cookie), &[])
+                .await
+        };
+        let (slow, out) = tokio::join!(slow, sign_out);
+
+        assert_eq!(out.status(), StatusCode::OK);
+        assert_eq!(slow.status(), StatusCode::OK);
+        let after = current_admin(&app, Some(&cookie)).await;
+        assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+        app.shutdown().await;
+    }
+);
 
 #[tokio::test]
 async fn signing_out_ends_the_session() {

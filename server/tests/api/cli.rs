@@ -1,10 +1,15 @@
-//! The `ai-gateway` binary as people run it: `integrations export|apply`, `healthcheck` and the quickstart script.
+//! The `ai-gateway` binary as people run it: `integrations export|apply`, the admin commands
+//! (`create-admin`, `delete-admin`, `unlock`), `healthcheck` and the quickstart script.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use gateway::test_support::TestDatabase;
+use leptos::server_fn::ServerFn;
+use reqwest::StatusCode;
+
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, session_cookie};
 
 fn repository_file(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -175,6 +180,71 @@ async fn create_admin_reads_the_password_from_stdin_and_refuses_a_taken_email() 
     assert_eq!(admins, 1);
     database.destroy().await;
 }
+
+crate::on_each_engine!(
+    a_deleted_admins_cookie_does_not_sign_in_the_next_admin_created,
+    |app: TestApp| async move {
+        let password = "a long enough password";
+        let create = |email: &str| {
+            let args = ["create-admin", "--email", email, "--password-stdin"];
+            ai_gateway(&app.database, &args, &format!("{password}\n"))
+        };
+        assert!(create("bob@example.com").status.success());
+        let bob = session_cookie(&app.login_as("bob@example.com", password).await).unwrap();
+
+        let deleted = ai_gateway(
+            &app.database,
+            &["delete-admin", "--email", "Bob@Example.com"],
+            "",
+        );
+        let carol = create("carol@example.com");
+
+        assert!(deleted.status.success(), "{}", text(&deleted.stderr));
+        assert!(text(&deleted.stdout).contains("Deleted admin bob@example.com"));
+        assert!(carol.status.success(), "{}", text(&carol.stderr));
+        let me = app
+            .server_fn(app::auth::CurrentAdmin::PATH, Some(&bob), &[])
+            .await;
+        assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+        let again = ai_gateway(
+            &app.database,
+            &["delete-admin", "--email", "bob@example.com"],
+            "",
+        );
+        assert!(!again.status.success());
+        assert!(
+            text(&again.stderr).contains("not found"),
+            "{}",
+            text(&again.stderr)
+        );
+        app.shutdown().await;
+    }
+);
+
+crate::on_each_engine!(
+    unlock_lets_a_locked_out_admin_sign_in_again,
+    |app: TestApp| async move {
+        for _ in 0..gateway::accounts::MAX_FAILURES {
+            let guess = app.login_as(ADMIN_EMAIL, "not the password at all").await;
+            assert_eq!(guess.status(), StatusCode::UNAUTHORIZED);
+        }
+        let locked = app.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+
+        let nothing = ai_gateway(&app.database, &["unlock"], "");
+        let unlocked = ai_gateway(&app.database, &["unlock", "--email", ADMIN_EMAIL], "");
+
+        assert!(!nothing.status.success());
+        assert!(unlocked.status.success(), "{}", text(&unlocked.stderr));
+        assert_eq!(
+            text(&unlocked.stdout).trim(),
+            format!("Cleared 2 sign-in count(s) of {ADMIN_EMAIL}.")
+        );
+        let signed_in = app.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(signed_in.status(), StatusCode::OK);
+        app.shutdown().await;
+    }
+);
 
 #[tokio::test]
 async fn importing_invocations_stores_each_row_once_and_refuses_a_bad_document_whole() {

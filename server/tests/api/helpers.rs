@@ -209,6 +209,26 @@ impl TestApp {
         .await
     }
 
+    /// [`TestApp::login_as`] from another loopback address (`127.x.y.z`): the server throttles
+    /// sign-ins per client address.
+    pub async fn login_from(
+        &self,
+        source: [u8; 4],
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(source))
+            .build()
+            .unwrap()
+            .post(format!("{}{}", self.address, app::auth::Login::PATH))
+            .header("origin", &self.address)
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .expect("request failed")
+    }
+
     /// Signs in as the test admin and returns the `Cookie` header value of the session.
     pub async fn sign_in(&self) -> String {
         let response = self.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;

@@ -243,3 +243,34 @@ async fn docs_can_ask_for_a_password() {
     assert_ne!(call.status(), StatusCode::UNAUTHORIZED);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn repeated_wrong_docs_passwords_lock_that_address_out_with_429() {
+    let app = spawn_app_with(TestDatabase::sqlite(), |c| {
+        c.docs.auth = Some(DocsAuth {
+            user: "reader".to_owned(),
+            password: server::config::Secret::new("open sesame"),
+        });
+    })
+    .await;
+    let url = format!("{}/api/ai/openapi.json", app.address);
+    let read = |client: &reqwest::Client, password: &str| {
+        client.get(&url).basic_auth("reader", Some(password)).send()
+    };
+    for _ in 0..gateway::accounts::MAX_FAILURES {
+        let guess = read(&app.client, "guess").await.unwrap();
+        assert_eq!(guess.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    let locked = read(&app.client, "open sesame").await.unwrap();
+
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.headers().contains_key("retry-after"));
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let other_reader = read(&elsewhere, "open sesame").await.unwrap();
+    assert_eq!(other_reader.status(), StatusCode::OK);
+    app.shutdown().await;
+}
