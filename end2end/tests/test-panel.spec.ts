@@ -1,6 +1,6 @@
 // The editor's test panel streams the answer of the unsaved form, then its usage and cost; a bad
 // call shows the server's reason instead.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { EditorPage, TestPanel } from '../pages/editor';
 import { signIn } from '../pages/login';
 

@@ -7,6 +7,7 @@ pub mod config;
 mod console;
 mod error;
 mod extract;
+mod headers;
 mod logging;
 mod routes;
 mod startup;

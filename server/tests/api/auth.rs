@@ -226,6 +226,65 @@ async fn a_cross_origin_post_to_the_console_is_refused_but_the_public_api_is_not
     app.shutdown().await;
 }
 
+/// Signs in with the given `Origin`; the status the CSRF check let through or refused.
+async fn login_from(app: &TestApp, origin: &str) -> StatusCode {
+    app.client
+        .post(format!("{}{}", app.address, app::auth::Login::PATH))
+        .header("origin", origin)
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn the_csrf_check_compares_scheme_host_and_port() {
+    let plain = spawn_app().await;
+    let authority = plain.address.trim_start_matches("http://").to_owned();
+    let port: u16 = authority.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(login_from(&plain, &plain.address).await, StatusCode::OK);
+    for other in [
+        format!("https://{authority}"),
+        format!("http://127.0.0.1:{}", port.wrapping_add(1)),
+        format!("http://localhost:{port}"),
+    ] {
+        assert_eq!(
+            login_from(&plain, &other).await,
+            StatusCode::FORBIDDEN,
+            "{other}"
+        );
+    }
+    plain.shutdown().await;
+
+    // Behind a TLS-terminating proxy: the browser's page is https, the server hears plain HTTP.
+    let proxied = spawn_app_with(gateway::test_support::TestDatabase::sqlite(), |config| {
+        config.public_url = Some("https://gateway.example".to_owned());
+    })
+    .await;
+    let authority = proxied.address.trim_start_matches("http://").to_owned();
+    assert_eq!(
+        login_from(&proxied, &format!("https://{authority}")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        login_from(&proxied, "https://gateway.example").await,
+        StatusCode::OK
+    );
+    for other in [
+        format!("http://{authority}"),
+        "http://gateway.example".to_owned(),
+        "https://gateway.example:8443".to_owned(),
+    ] {
+        assert_eq!(
+            login_from(&proxied, &other).await,
+            StatusCode::FORBIDDEN,
+            "{other}"
+        );
+    }
+    proxied.shutdown().await;
+}
+
 #[tokio::test]
 async fn without_configured_credentials_the_first_admin_is_admin_at_localhost() {
     let app = spawn_app_with(gateway::test_support::TestDatabase::sqlite(), |config| {

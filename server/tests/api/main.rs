@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod console;
 mod draft;
+mod headers;
 mod health;
 mod helpers;
 mod invocations;

@@ -175,6 +175,12 @@ async fn the_docs_page_loads_the_bundle_from_this_server_only() {
         .unwrap()
         .to_owned();
     assert!(policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"));
+    // Its own policy, not the console's: the bundle needs inline styles.
+    assert!(
+        policy.contains("style-src 'self' 'unsafe-inline'"),
+        "{policy}"
+    );
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let html = page.text().await.unwrap();
     assert!(
         html.contains(r#"<script src="/vendor/scalar/api-reference.js">"#),
