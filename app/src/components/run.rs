@@ -145,7 +145,7 @@ fn RunSummary(summary: Value, narrow: bool) -> impl IntoView {
             }).collect_view()}
         </dl>
         {(!citations.is_empty()).then(|| view! {
-            <ul class="mt-2 list-disc pl-5 text-xs">
+            <ul class="mt-2 list-disc pl-5 text-xs" data-testid="test-citations">
                 {citations.into_iter().map(|(title, url)| if is_web_url(&url) {
                     view! {
                         <li><a class="text-indigo-600 hover:underline" href=url target="_blank" rel="noopener noreferrer">{title}</a></li>
@@ -153,7 +153,7 @@ fn RunSummary(summary: Value, narrow: bool) -> impl IntoView {
                 } else {
                     // Shown, never followed: a `javascript:` or `data:` link would run in the console.
                     let text = if title == url { url } else { format!("{title} ({url})") };
-                    view! { <li class="break-all text-slate-600" data-testid="citation-text">{text}</li> }.into_any()
+                    view! { <li class="break-all text-slate-600">{text}</li> }.into_any()
                 }).collect_view()}
             </ul>
         })}
