@@ -24,7 +24,11 @@ pub const SIGN_IN_REQUIRED: &str = "Your session has ended. Sign in again to con
 pub async fn require_admin() -> Result<SignedIn, ServerFnError> {
     // Taken before the first await: during server rendering the component that asked may be
     // rebuilt (and its owner, holding the context, disposed) while this call waits.
-    let gateway = expect_context::<gateway::Gateway>();
+    let Some(gateway) = use_context::<gateway::Gateway>() else {
+        // A server wiring fault (a render that was not given the core), never the caller's.
+        leptos::logging::error!("console request served without the gateway in its context");
+        return Err(ServerFnError::new(INTERNAL_ERROR));
+    };
     let response = use_context::<leptos_axum::ResponseOptions>();
     let session = leptos_axum::extract::<tower_sessions::Session>().await;
     let admin = match session {
@@ -59,11 +63,15 @@ fn refuse(status: leptos::server_fn::http_export::StatusCode) {
     }
 }
 
+/// What a server function answers when the server failed; the log has the details.
+#[cfg(feature = "ssr")]
+const INTERNAL_ERROR: &str = "Internal error; the details are in the server log.";
+
 /// Logs the details and answers without them.
 #[cfg(feature = "ssr")]
 fn internal(error: gateway::Error) -> ServerFnError {
     leptos::logging::error!("console request failed: {error}");
-    ServerFnError::new("Internal error; the details are in the server log.")
+    ServerFnError::new(INTERNAL_ERROR)
 }
 
 /// Signs in and starts a session. Refusals are readable sentences (wrong credentials, or

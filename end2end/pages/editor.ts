@@ -87,6 +87,7 @@ export class TestPanel {
   readonly run: Locator;
   readonly answer: Locator;
   readonly summary: Locator;
+  readonly citations: Locator;
   readonly error: Locator;
   readonly message: Locator;
 
@@ -95,6 +96,7 @@ export class TestPanel {
     this.run = panel.getByRole('button', { name: 'Run test' });
     this.answer = panel.getByTestId('test-answer');
     this.summary = panel.getByTestId('test-summary');
+    this.citations = panel.getByTestId('test-citations');
     this.error = panel.getByTestId('test-error');
     this.message = panel.getByLabel('Extra user message');
   }

@@ -1,5 +1,5 @@
 // The interactive API docs render from the gateway's own assets, with no network beyond localhost.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { ApiDocsPage } from '../pages/api-docs';
 import { signIn } from '../pages/login';
 

@@ -1,6 +1,6 @@
 // The overview at / is rendered on the server, then hydrated; it shows the calls made through the
 // console: today's spend against the cap, the last day's calls and errors, the week's ranking.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from '../test';
 import { applyIntegrations } from '../cli';
 import { integration } from '../fixtures';
 import { DashboardPage } from '../pages/dashboard';

@@ -1,6 +1,6 @@
 // Draft with AI: the helper model (the simulator in demo mode) turns a description into a prompt
 // and its variables in the form; nothing is saved until the admin saves.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { DraftWithAi, EditorPage } from '../pages/editor';
 import { signIn } from '../pages/login';
 import { VersionsPage } from '../pages/versions';

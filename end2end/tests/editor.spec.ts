@@ -1,6 +1,6 @@
 // The integration editor: create from the catalog with variables inserted by chips, validation
 // next to the fields, and saves that mint a version only when the prompt or models changed.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { EditorPage } from '../pages/editor';
 import { signIn } from '../pages/login';
 

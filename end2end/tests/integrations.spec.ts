@@ -1,6 +1,6 @@
 // The integrations list: pages, search, filters, the inline active switch (seen by the API at once)
 // and bulk delete, all updating in place.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { IntegrationsPage } from '../pages/integrations';
 import { signIn } from '../pages/login';
 

@@ -2,7 +2,7 @@
 // computed here from those very rows and read back from the database, sorting, the detail dialog, the CSV download and
 // auto-refresh keeping the filters.
 import * as fs from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { FIRST_DAY, LAST_DAY, ROWS, type Filters, importRows, matching, storedTotals, totals } from '../invocations';
 import { InvocationsPage } from '../pages/invocations';
 import { signIn } from '../pages/login';

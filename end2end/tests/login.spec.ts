@@ -1,5 +1,5 @@
 // Signing in and out of the console: refusals, landing where the admin wanted, throttling, logout.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { ADMIN } from '../admin';
 import { DashboardPage } from '../pages/dashboard';
 import { LoginPage } from '../pages/login';

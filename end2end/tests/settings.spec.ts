@@ -1,6 +1,6 @@
 // General settings: switching the API off takes effect on the next call (404) and hides the API
 // docs; bad values are refused next to their fields; the helper model and the catalog refresh.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { signIn } from '../pages/login';
 import { SettingsPage } from '../pages/settings';
 

@@ -1,6 +1,6 @@
 // Side-by-side runs: the same question to four models at once, each column answering on its own
 // (a failing model fails alone), and "Promote" saving the chosen model as the new primary.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { EditorPage, SideBySide, TestPanel } from '../pages/editor';
 import { signIn } from '../pages/login';
 import { VersionsPage } from '../pages/versions';

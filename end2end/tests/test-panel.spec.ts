@@ -1,6 +1,6 @@
 // The editor's test panel streams the answer of the unsaved form, then its usage and cost; a bad
 // call shows the server's reason instead.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../test';
 import { EditorPage, TestPanel } from '../pages/editor';
 import { signIn } from '../pages/login';
 
@@ -35,4 +35,38 @@ test('a call the server refuses shows why', async ({ page }) => {
   await panel.run.click();
   await expect(panel.error).toContainText('question');
   await expect(panel.summary).toHaveCount(0);
+});
+
+test('only web addresses among the cited sources become links', async ({ page }) => {
+  // The simulator cites nothing: the run's real stream gets cited sources added to its `done` event.
+  await page.route('**/console/test-run', async (route) => {
+    const response = await route.fetch();
+    const events = (await response.text()).split('\n\n').map((block) => {
+      if (!block.startsWith('event: done')) return block;
+      const [name, data] = block.split('\ndata: ');
+      const done = JSON.parse(data);
+      done.data.citations = [
+        { url: 'https://example.com/source', title: 'A real source' },
+        { url: 'javascript:alert(document.cookie)', title: 'Click me' },
+        { url: 'data:text/html,<script>alert(1)</script>', title: 'data:text/html,<script>alert(1)</script>' },
+      ];
+      return `${name}\ndata: ${JSON.stringify(done)}`;
+    });
+    await route.fulfill({ response, body: events.join('\n\n') });
+  });
+  const editor = new EditorPage(page);
+  await page.goto('/integrations');
+  await page.getByTestId('row-seed-02').getByRole('link', { name: 'Edit' }).click();
+  await editor.waitForHydration();
+  const panel = new TestPanel(page);
+  await panel.argument('question').fill('Where from?');
+  await panel.run.click();
+
+  await expect(panel.citations.getByRole('listitem')).toHaveCount(3);
+  const links = panel.citations.getByRole('link');
+  await expect(links).toHaveCount(1);
+  await expect(links).toHaveAttribute('href', 'https://example.com/source');
+  await expect(links).toHaveText('A real source');
+  await expect(panel.citations).toContainText('Click me (javascript:alert(document.cookie))');
+  await expect(panel.citations).toContainText('data:text/html,<script>alert(1)</script>');
 });

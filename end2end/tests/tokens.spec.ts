@@ -1,7 +1,7 @@
 // API tokens: one is created with a lifetime, its secret copied from the one-time dialog (read
 // back from the clipboard), used against the public API, then revoked, after which the API
 // refuses it.
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext } from '../test';
 import { signIn } from '../pages/login';
 import { TokensPage } from '../pages/tokens';
 

@@ -1,6 +1,6 @@
 // Versions: a change applied through the CLI mints v2; the console lists it, shows the diff
 // against v1, and rolls back to v1, which the public API reflects without a restart.
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test, type APIRequestContext } from '../test';
 import { applyIntegrations } from '../cli';
 import { integration } from '../fixtures';
 import { VersionsPage } from '../pages/versions';

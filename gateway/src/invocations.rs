@@ -607,10 +607,11 @@ pub async fn export_csv(store: &Store, query: &InvocationQuery) -> Result<String
     Ok(csv)
 }
 
-/// A text cell: quoted when it holds a separator, quote or line break; a leading `=`, `+`, `-`
-/// or `@` is defused with `'` so that a spreadsheet never runs an error message as a formula.
+/// A text cell: quoted when it holds a separator, quote or line break; a leading `=`, `+`, `-`,
+/// `@`, TAB or CR is defused with `'` so that a spreadsheet never runs an error message as a
+/// formula (spreadsheets skip a leading TAB or CR and read the formula behind it).
 fn csv_text(value: &str) -> String {
-    let defused = if value.starts_with(['=', '+', '-', '@']) {
+    let defused = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -709,6 +710,14 @@ mod tests {
         assert_eq!(csv_text("a,b"), "\"a,b\"");
         assert_eq!(csv_text("say \"hi\"\nbye"), "\"say \"\"hi\"\"\nbye\"");
         assert_eq!(csv_text("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        for formula in ["+1", "-1", "@SUM(A1)", "\t=1+1", "\r=1+1"] {
+            assert!(
+                csv_text(formula).trim_start_matches('"').starts_with('\''),
+                "{formula:?}"
+            );
+        }
+        assert_eq!(csv_text("\t=1"), "'\t=1");
+        assert_eq!(csv_text("\r=1"), "\"'\r=1\"");
     }
 
     #[test]

@@ -1,18 +1,23 @@
 //! The layers around the console and its server functions: database-backed sessions in an
-//! HttpOnly cookie, the CSRF check on state-changing requests, and the redirect of signed-out
-//! page loads to `/login`. The public API (`/api/ai/…`, `/v1`) never passes through here.
+//! HttpOnly cookie, the CSRF check on state-changing requests, the redirect of signed-out page
+//! loads to `/login`, and the redirect of a page's path with a trailing slash to the page.
+//! The public API (`/api/ai/…`, `/v1`) never passes through here.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::uri::Authority;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use gateway::Gateway;
 use leptos::server_fn::ServerFn;
 use leptos::server_fn::error::FromServerFnError;
+use leptos_axum::AxumRouteListing;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
@@ -44,23 +49,82 @@ fn is_https(public_url: Option<&str>) -> bool {
     public_url.is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
 }
 
-/// The origins a state-changing console request may come from besides the request's own host:
-/// the public URL's, for proxies that rewrite `Host`.
+/// Where a state-changing console request may come from: this server as the browser reaches it,
+/// compared by scheme, host and port. The server itself speaks plain HTTP, so the scheme is
+/// `http` unless the configured public URL says the deployment is reached over `https` (a
+/// TLS-terminating proxy in front); the public URL's own origin is accepted too, for proxies that
+/// rewrite `Host`. Forwarded headers (`X-Forwarded-Proto`) are not read: the configuration is the
+/// one place that says how the deployment is reached.
 #[derive(Debug, Clone)]
-pub(crate) struct TrustedOrigins(Arc<Option<String>>);
+pub(crate) struct TrustedOrigins(Arc<SiteOrigins>);
+
+#[derive(Debug)]
+struct SiteOrigins {
+    scheme: Scheme,
+    public: Option<Origin>,
+}
 
 impl TrustedOrigins {
     pub(crate) fn new(config: &Config) -> Self {
-        Self(Arc::new(config.public_url.as_deref().and_then(origin_of)))
+        let public = config.public_url.as_deref().and_then(Origin::parse);
+        let scheme = public.as_ref().map_or(Scheme::Http, |origin| origin.scheme);
+        Self(Arc::new(SiteOrigins { scheme, public }))
     }
 }
 
-/// `scheme://authority` of a URL, lower-cased; `None` when it is not an absolute http(s) URL.
-fn origin_of(url: &str) -> Option<String> {
-    let uri: Uri = url.trim().parse().ok()?;
-    let scheme = uri.scheme_str()?.to_ascii_lowercase();
-    let authority = uri.authority()?.as_str().to_ascii_lowercase();
-    Some(format!("{scheme}://{authority}"))
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    fn default_port(self) -> u16 {
+        match self {
+            Self::Http => 80,
+            Self::Https => 443,
+        }
+    }
+}
+
+/// A web origin: scheme, lower-cased host and port, the default port filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    scheme: Scheme,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// The origin of an absolute http(s) URL; `None` for anything else (`null`, other schemes).
+    fn parse(url: &str) -> Option<Self> {
+        let uri: Uri = url.trim().parse().ok()?;
+        let scheme = match uri.scheme_str()?.to_ascii_lowercase().as_str() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            _ => return None,
+        };
+        Self::at(scheme, uri.authority()?)
+    }
+
+    /// The origin of a request that named `authority` in its `Host` and came in over `scheme`.
+    fn of_host(scheme: Scheme, host: &str) -> Option<Self> {
+        Self::at(scheme, &host.parse().ok()?)
+    }
+
+    fn at(scheme: Scheme, authority: &Authority) -> Option<Self> {
+        // Credentials in an origin are never sent by a browser; such a claim is not ours.
+        if authority.as_str().contains('@') {
+            return None;
+        }
+        Some(Self {
+            scheme,
+            host: authority.host().to_ascii_lowercase(),
+            port: authority
+                .port_u16()
+                .unwrap_or_else(|| scheme.default_port()),
+        })
+    }
 }
 
 /// Refuses a non-GET/HEAD request whose `Origin` (or, without one, `Referer`) is not this site:
@@ -90,17 +154,15 @@ fn same_origin(headers: &HeaderMap, trusted: &TrustedOrigins) -> bool {
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
         .and_then(|v| v.to_str().ok())
-        .and_then(origin_of);
+        .and_then(Origin::parse);
     let Some(claimed) = claimed else {
         return false;
     };
-    let host = headers
+    let own = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase);
-    let claimed_authority = claimed.split_once("://").map(|(_, authority)| authority);
-    host.is_some_and(|host| claimed_authority == Some(host.as_str()))
-        || trusted.0.as_deref() == Some(claimed.as_str())
+        .and_then(|host| Origin::of_host(trusted.0.scheme, host));
+    own.as_ref() == Some(&claimed) || trusted.0.public.as_ref() == Some(&claimed)
 }
 
 /// What the sign-in guard needs: the core, and the paths of the server functions, which answer
@@ -162,6 +224,33 @@ pub(crate) async fn require_sign_in(
     Redirect::to(&format!("{LOGIN_PATH}?next={}", encode_component(wanted))).into_response()
 }
 
+/// A permanent redirect from every console page's path with a trailing slash to the page:
+/// `/integrations/` is `/integrations`, guard and all, rather than a path no route knows.
+pub(crate) fn trailing_slash_redirects<S>(pages: &[AxumRouteListing]) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let slashed: BTreeSet<String> = pages
+        .iter()
+        .map(AxumRouteListing::path)
+        .filter(|path| !path.is_empty() && *path != "/")
+        .map(|path| format!("{path}/"))
+        .collect();
+    slashed.iter().fold(Router::new(), |router, path| {
+        router.route(path, get(to_canonical_path))
+    })
+}
+
+/// The same address without its trailing slashes; every path routed here starts with a page's
+/// own first segment, so the result never becomes `//host`.
+async fn to_canonical_path(uri: Uri) -> Redirect {
+    let path = uri.path().trim_end_matches('/');
+    match uri.query() {
+        Some(query) => Redirect::permanent(&format!("{path}?{query}")),
+        None => Redirect::permanent(path),
+    }
+}
+
 /// The signed-in admin of a console request that is neither a page nor a server function (a
 /// download, an event stream): such requests answer 401 themselves rather than redirecting.
 pub(crate) struct SignedIn(pub gateway::types::Admin);
@@ -211,20 +300,31 @@ mod tests {
             .collect()
     }
 
+    fn site(public_url: Option<&str>) -> TrustedOrigins {
+        let public = public_url.and_then(Origin::parse);
+        let scheme = public.as_ref().map_or(Scheme::Http, |origin| origin.scheme);
+        TrustedOrigins(Arc::new(SiteOrigins { scheme, public }))
+    }
+
+    /// Whether a request with `Host: host` and this `Origin` may change things.
+    fn allowed(site: &TrustedOrigins, host: &str, origin: &str) -> bool {
+        same_origin(
+            &headers(&[(header::HOST, host), (header::ORIGIN, origin)]),
+            site,
+        )
+    }
+
     #[test]
     fn only_this_sites_origin_may_change_things() {
-        let none = TrustedOrigins(Arc::new(None));
+        let plain = site(None);
         let host = (header::HOST, "127.0.0.1:3000");
-        assert!(same_origin(
-            &headers(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000")]),
-            &none
-        ));
+        assert!(allowed(&plain, "127.0.0.1:3000", "http://127.0.0.1:3000"));
         assert!(same_origin(
             &headers(&[
                 host.clone(),
                 (header::REFERER, "http://127.0.0.1:3000/login?next=/")
             ]),
-            &none
+            &plain
         ));
         for (name, value) in [
             (header::ORIGIN, "https://evil.example"),
@@ -232,17 +332,76 @@ mod tests {
             (header::REFERER, "http://127.0.0.1:3000.evil.example/"),
         ] {
             assert!(
-                !same_origin(&headers(&[host.clone(), (name, value)]), &none),
+                !same_origin(&headers(&[host.clone(), (name, value)]), &plain),
                 "{value}"
             );
         }
-        assert!(!same_origin(&headers(std::slice::from_ref(&host)), &none));
+        assert!(!same_origin(&headers(std::slice::from_ref(&host)), &plain));
+    }
 
-        let proxied = TrustedOrigins(Arc::new(origin_of("https://Gateway.example.com/")));
-        assert!(same_origin(
-            &headers(&[host, (header::ORIGIN, "https://gateway.example.com")]),
-            &proxied
+    #[test]
+    fn the_scheme_and_port_count_not_only_the_host() {
+        let plain = site(None);
+        // The server speaks plain HTTP: an https page on the same host is another origin.
+        assert!(!allowed(&plain, "127.0.0.1:3000", "https://127.0.0.1:3000"));
+        assert!(!allowed(&plain, "127.0.0.1:3000", "http://127.0.0.1:3001"));
+        assert!(!allowed(&plain, "127.0.0.1:3000", "http://127.0.0.1"));
+        assert!(!allowed(&plain, "127.0.0.1:3000", "ftp://127.0.0.1:3000"));
+        assert!(!allowed(
+            &plain,
+            "127.0.0.1:3000",
+            "http://user@127.0.0.1:3000"
         ));
+        // Default ports are the same origin written either way.
+        assert!(allowed(
+            &plain,
+            "gateway.example",
+            "http://gateway.example:80"
+        ));
+        assert!(allowed(
+            &plain,
+            "gateway.example:80",
+            "HTTP://Gateway.Example"
+        ));
+
+        // Behind a TLS-terminating proxy the public URL says https: plain http is refused.
+        let behind_tls = site(Some("https://gateway.example"));
+        assert!(allowed(
+            &behind_tls,
+            "gateway.example",
+            "https://gateway.example"
+        ));
+        assert!(allowed(
+            &behind_tls,
+            "gateway.example:443",
+            "https://gateway.example"
+        ));
+        assert!(!allowed(
+            &behind_tls,
+            "gateway.example",
+            "http://gateway.example"
+        ));
+        assert!(!allowed(
+            &behind_tls,
+            "gateway.example",
+            "https://gateway.example:8443"
+        ));
+    }
+
+    #[test]
+    fn the_public_origin_is_accepted_when_a_proxy_rewrites_host() {
+        let proxied = site(Some("https://Gateway.example.com/"));
+        assert!(allowed(
+            &proxied,
+            "10.0.0.5:3000",
+            "https://gateway.example.com"
+        ));
+        assert!(!allowed(
+            &proxied,
+            "10.0.0.5:3000",
+            "http://gateway.example.com"
+        ));
+        assert!(!allowed(&proxied, "10.0.0.5:3000", "http://10.0.0.5:3000"));
     }
 
     #[test]

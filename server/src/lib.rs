@@ -9,6 +9,7 @@ mod console;
 mod edge;
 mod error;
 mod extract;
+mod headers;
 mod logging;
 mod routes;
 mod startup;

@@ -145,11 +145,58 @@ fn RunSummary(summary: Value, narrow: bool) -> impl IntoView {
             }).collect_view()}
         </dl>
         {(!citations.is_empty()).then(|| view! {
-            <ul class="mt-2 list-disc pl-5 text-xs">
-                {citations.into_iter().map(|(title, url)| view! {
-                    <li><a class="text-indigo-600 hover:underline" href=url target="_blank" rel="noopener noreferrer">{title}</a></li>
+            <ul class="mt-2 list-disc pl-5 text-xs" data-testid="test-citations">
+                {citations.into_iter().map(|(title, url)| if is_web_url(&url) {
+                    view! {
+                        <li><a class="text-indigo-600 hover:underline" href=url target="_blank" rel="noopener noreferrer">{title}</a></li>
+                    }.into_any()
+                } else {
+                    // Shown, never followed: a `javascript:` or `data:` link would run in the console.
+                    let text = if title == url { url } else { format!("{title} ({url})") };
+                    view! { <li class="break-all text-slate-600">{text}</li> }.into_any()
                 }).collect_view()}
             </ul>
         })}
+    }
+}
+
+/// Whether a URL the upstream cited may become a link: only `http` and `https`, checked on the
+/// text as sent (a browser would strip leading blanks and read `javascript:` behind them).
+fn is_web_url(url: &str) -> bool {
+    ["http://", "https://"].iter().any(|scheme| {
+        url.get(..scheme.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_urls_become_links() {
+        for web in [
+            "https://a.example/x",
+            "http://a.example",
+            "HTTPS://A.EXAMPLE",
+        ] {
+            assert!(is_web_url(web), "{web}");
+        }
+        for other in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "\tjavascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "//a.example",
+            "/relative",
+            "http:/a.example",
+            "https:a.example",
+            "",
+            "é",
+        ] {
+            assert!(!is_web_url(other), "{other:?}");
+        }
     }
 }

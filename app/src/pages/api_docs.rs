@@ -20,8 +20,7 @@ pub fn ApiDocsPage() -> impl IntoView {
                         <iframe
                             src=path
                             title="AI Gateway API documentation"
-                            class="w-full rounded-lg border border-slate-200 bg-white"
-                            style="height: calc(100vh - 12rem); min-height: 32rem"
+                            class="h-[calc(100vh-12rem)] min-h-[32rem] w-full rounded-lg border border-slate-200 bg-white"
                         ></iframe>
                     }.into_any(),
                     Ok(None) => view! {

@@ -26,6 +26,7 @@ use tracing::Level;
 use crate::client_limit::{ClientBudget, limit_per_client};
 use crate::config::{Config, Secret};
 use crate::console;
+use crate::headers;
 
 const API_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -43,6 +44,15 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
     };
     let console_routes = generate_route_list(app::App);
     let shell_options = state.leptos_options.clone();
+    // What every rendered page and server function finds: the core, and its page's policy.
+    let page_context = {
+        let gateway = gateway.clone();
+        move || {
+            provide_context(gateway.clone());
+            headers::allow_page_script();
+        }
+    };
+    let trailing_slashes = console::trailing_slash_redirects(&console_routes);
 
     // Bodies beyond this are refused before they are read: prompts are text, not uploads.
     let [chat, start, converse] = NATIVE_ROUTES.map(|(path, _)| path);
@@ -72,15 +82,9 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
 
     // Pages and server functions, behind the session, CSRF and sign-in layers; nothing else is.
     let console = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            console_routes,
-            {
-                let gateway = gateway.clone();
-                move || provide_context(gateway.clone())
-            },
-            move || app::shell(shell_options.clone()),
-        )
+        .leptos_routes_with_context(&state, console_routes, page_context.clone(), move || {
+            app::shell(shell_options.clone())
+        })
         .route_layer(axum::middleware::from_fn_with_state(
             console::Guard::new(gateway.clone()),
             console::require_sign_in,
@@ -102,7 +106,7 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
             limit_per_client,
         ));
 
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest(&config.api_prefix, api)
@@ -113,11 +117,15 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
                 .layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
         .merge(console)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .merge(trailing_slashes)
+        // Unknown paths render the console's 404 page, which needs what the pages need.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_context, app::shell))
         .with_state(state)
-        .merge(metrics_on_main_listener(gateway, config))
+        .merge(metrics_on_main_listener(gateway, config));
+    headers::secure(router)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

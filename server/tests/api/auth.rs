@@ -56,8 +56,10 @@ async fn the_cookie_is_secure_when_the_public_url_is_https() {
     })
     .await;
 
-    let response = app.login_as(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // Signed in from the public https page, as the browser behind the proxy does.
+    let response = login_from(&app, "https://gateway.example.com").await;
 
+    assert_eq!(response.status(), StatusCode::OK);
     assert!(set_cookie(&response).unwrap().contains("Secure"));
     app.shutdown().await;
 }
@@ -376,6 +378,72 @@ async fn a_cross_origin_post_to_the_console_is_refused_but_the_public_api_is_not
         StatusCode::OK
     );
     app.shutdown().await;
+}
+
+/// Signs in as the test admin from a page of the given origin.
+async fn login_from(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}{}", app.address, app::auth::Login::PATH))
+        .header("origin", origin)
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The status of a sign-in from `origin`: what the CSRF check let through or refused.
+async fn login_status_from(app: &TestApp, origin: &str) -> StatusCode {
+    login_from(app, origin).await.status()
+}
+
+#[tokio::test]
+async fn the_csrf_check_compares_scheme_host_and_port() {
+    let plain = spawn_app().await;
+    let authority = plain.address.trim_start_matches("http://").to_owned();
+    let port: u16 = authority.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(
+        login_status_from(&plain, &plain.address).await,
+        StatusCode::OK
+    );
+    for other in [
+        format!("https://{authority}"),
+        format!("http://127.0.0.1:{}", port.wrapping_add(1)),
+        format!("http://localhost:{port}"),
+    ] {
+        assert_eq!(
+            login_status_from(&plain, &other).await,
+            StatusCode::FORBIDDEN,
+            "{other}"
+        );
+    }
+    plain.shutdown().await;
+
+    // Behind a TLS-terminating proxy: the browser's page is https, the server hears plain HTTP.
+    let proxied = spawn_app_with(gateway::test_support::TestDatabase::sqlite(), |config| {
+        config.public_url = Some("https://gateway.example".to_owned());
+    })
+    .await;
+    let authority = proxied.address.trim_start_matches("http://").to_owned();
+    assert_eq!(
+        login_status_from(&proxied, &format!("https://{authority}")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        login_status_from(&proxied, "https://gateway.example").await,
+        StatusCode::OK
+    );
+    for other in [
+        format!("http://{authority}"),
+        "http://gateway.example".to_owned(),
+        "https://gateway.example:8443".to_owned(),
+    ] {
+        assert_eq!(
+            login_status_from(&proxied, &other).await,
+            StatusCode::FORBIDDEN,
+            "{other}"
+        );
+    }
+    proxied.shutdown().await;
 }
 
 #[tokio::test]

@@ -29,3 +29,118 @@ async fn an_unknown_console_path_gets_a_404_page() {
     assert!(response.text().await.unwrap().contains("Page not found"));
     app.shutdown().await;
 }
+
+/// Every page path the console declares, its parameters filled in.
+fn page_paths() -> Vec<String> {
+    leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|route| {
+            route
+                .path()
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        "1"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_console_path_with_or_without_a_trailing_slash_answers_without_a_server_error() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in().await;
+    let pages = page_paths();
+    assert!(pages.contains(&"/integrations/1".to_owned()), "{pages:?}");
+    // The overview is `/` itself; its variants are the extra ones below.
+    let mut slashed: Vec<String> = pages
+        .iter()
+        .map(|page| page.trim_end_matches('/'))
+        .filter(|page| !page.is_empty())
+        .flat_map(|page| {
+            [
+                format!("{page}/"),
+                format!("{page}//"),
+                format!("{page}/no-such-page/"),
+                format!("{page}/?next=/"),
+            ]
+        })
+        .collect();
+    slashed.extend(
+        [
+            "//",
+            "/no-such-page/",
+            "/pkg/",
+            "/console/invocations.csv/",
+            "/console/test-run/",
+        ]
+        .map(str::to_owned),
+    );
+    // Without a trailing slash an unknown sub-path may still name a page (`/integrations/{id}`).
+    let unknown: Vec<String> = pages
+        .iter()
+        .map(|page| format!("{}/no-such-page", page.trim_end_matches('/')))
+        .chain(["/pkg".to_owned()])
+        .collect();
+
+    for signed_in in [None, Some(cookie.as_str())] {
+        for (path, strict) in slashed
+            .iter()
+            .map(|path| (path, true))
+            .chain(unknown.iter().map(|path| (path, false)))
+        {
+            let mut request = app.client.get(format!("{}{path}", app.address));
+            if let Some(cookie) = signed_in {
+                request = request.header("cookie", cookie);
+            }
+            let response = request.send().await.expect("the server answers");
+            let status = response.status();
+            let expected = if strict {
+                status.is_redirection()
+                    || status == StatusCode::UNAUTHORIZED
+                    || status == StatusCode::NOT_FOUND
+            } else {
+                !status.is_server_error()
+            };
+            assert!(
+                expected,
+                "GET {path} (signed in: {}) answered {status}",
+                signed_in.is_some()
+            );
+        }
+    }
+    // Nothing above took the server down.
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_page_path_with_a_trailing_slash_redirects_to_the_page() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in().await;
+
+    for (path, canonical) in [
+        ("/integrations/", "/integrations"),
+        ("/tokens/", "/tokens"),
+        ("/settings/", "/settings"),
+        ("/integrations/1/", "/integrations/1"),
+        (
+            "/integrations/1/versions/?page=2",
+            "/integrations/1/versions?page=2",
+        ),
+        ("/login/", "/login"),
+    ] {
+        for response in [app.get(path).await, app.get_signed_in(path, &cookie).await] {
+            assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT, "{path}");
+            assert_eq!(response.headers()["location"], canonical, "{path}");
+        }
+    }
+    let page = app.get_signed_in("/integrations", &cookie).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    app.shutdown().await;
+}

@@ -10,6 +10,7 @@ mod cli;
 mod console;
 mod draft;
 mod edge;
+mod headers;
 mod health;
 mod helpers;
 mod invocations;

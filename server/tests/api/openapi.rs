@@ -175,12 +175,33 @@ async fn the_docs_page_loads_the_bundle_from_this_server_only() {
         .unwrap()
         .to_owned();
     assert!(policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"));
+    // Its own policy, not the console's: the bundle needs inline styles.
+    assert!(
+        policy.contains("style-src 'self' 'unsafe-inline'"),
+        "{policy}"
+    );
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let html = page.text().await.unwrap();
     assert!(
         html.contains(r#"<script src="/vendor/scalar/api-reference.js">"#),
         "{html}"
     );
     assert!(html.contains(r#""url":"/api/ai/openapi.json""#), "{html}");
+    // The one inline script with content is allowed by its hash, and nothing else inline is.
+    let inline = html
+        .split("<script>")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("an inline script before the bundle");
+    let hash = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::prelude::BASE64_STANDARD.encode(sha2::Sha256::digest(inline.as_bytes()))
+    };
+    assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
+    assert!(
+        !policy.contains("'unsafe-eval'") && !policy.contains("script-src 'self' 'unsafe-inline'")
+    );
     assert!(
         !html.contains("https://"),
         "nothing is loaded from elsewhere: {html}"
