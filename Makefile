@@ -7,7 +7,7 @@ SHELL := /usr/bin/env bash
 
 WASM_TARGET := wasm32-unknown-unknown
 
-.PHONY: help setup run build site test fmt-check lint rust-tests e2e screenshots bench clean
+.PHONY: help setup run build site test fmt-check lint rust-tests e2e screenshots transfer bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,8 +18,8 @@ setup: ## Install the toolchain pieces that are missing (idempotent)
 run: setup build ## Build the release binary and site, then serve on http://127.0.0.1:3000
 	./target/release/ai-gateway serve
 
-build: setup ## Release build: target/release/ai-gateway and target/site
-	cargo leptos build --release
+build: setup ## Release build: target/release/ai-gateway and target/site (hashed, precompressed)
+	cargo leptos build --release --precompress
 
 site: ## Debug build of the server and the hydrated site (what the browser tests use)
 	cargo leptos build
@@ -42,6 +42,9 @@ e2e:
 
 screenshots: setup site ## Pictures of every console page into docs/screenshots/ (for the README)
 	cd end2end && npx playwright test --project=screenshots
+
+transfer: setup build ## What a cold load of the overview transfers (release build, must stay under 700 KB)
+	cd end2end && AI_GATEWAY_BIN=../target/release/ai-gateway npx playwright test --project=transfer
 
 bench: ## Load benchmark against the simulator; writes bench/RESULTS.md (not part of test)
 	@bench/run.sh

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use gateway::{Gateway, GatewayConfig};
-use leptos::config::LeptosOptions;
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
 use tokio::net::TcpListener;
 
@@ -44,11 +43,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
-        let leptos_options = LeptosOptions::builder()
-            .output_name(app::SITE_NAME)
-            .site_root(config.site_root.to_string_lossy().as_ref())
-            .site_addr(address)
-            .build();
+        let leptos_options = routes::leptos_options(&config.site_root, address);
         let router = routes::router(gateway.clone(), leptos_options, &config);
         tracing::info!(
             %address,

@@ -1,6 +1,7 @@
 //! The one place where the HTTP surface is assembled: route tables, shared state and layers.
 
 mod api;
+mod assets;
 mod docs;
 mod health;
 mod invocations;
@@ -19,12 +20,15 @@ use gateway::openapi::{NATIVE_ROUTES, OPENAI_CHAT_ROUTE, OPENAI_MODELS_ROUTE};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Config;
 use crate::console;
+
+pub(crate) use assets::leptos_options;
 
 const API_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -42,6 +46,9 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
     };
     let console_routes = generate_route_list(app::App);
     let shell_options = state.leptos_options.clone();
+    let not_found =
+        axum::handler::Handler::with_state(leptos_axum::file_and_error_handler(app::shell), state.clone());
+    let files = assets::files(&state.leptos_options, not_found);
 
     // Bodies beyond this are refused before they are read: prompts are text, not uploads.
     let [chat, start, converse] = NATIVE_ROUTES.map(|(path, _)| path);
@@ -105,10 +112,12 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
                 .layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
         .merge(console)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback_service(files)
         .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            assets::page_cache_control,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
