@@ -54,7 +54,7 @@ pub(crate) fn leptos_options(site_root: &Path, address: SocketAddr) -> LeptosOpt
         // Leptos joins this name to the binary's folder; an absolute path replaces that folder.
         Some(path) => builder
             .hash_files(true)
-            .hash_file(path.to_string_lossy().as_ref())
+            .hash_file(path.to_string_lossy().as_ref().into())
             .build(),
         None => {
             tracing::warn!(
@@ -100,7 +100,7 @@ where
     S::Future: Send + 'static,
 {
     let root = Path::new(options.site_root.as_ref());
-    let headers = Arc::new(Headers {
+    let rules = Arc::new(CacheRules {
         pkg_prefix: format!("/{}/", options.site_pkg_dir),
         hashed: hashed_names(options),
     });
@@ -119,18 +119,19 @@ where
     Router::new()
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .fallback_service(public)
-        .layer(axum::middleware::from_fn_with_state(headers, file_headers))
+        .layer(axum::middleware::from_fn_with_state(rules, file_headers))
 }
 
-/// What decides a served file's headers.
+/// How long a served file may be cached, by its path.
 #[derive(Debug)]
-struct Headers {
+struct CacheRules {
     /// `/pkg/`
     pkg_prefix: String,
+    /// Names under the prefix that carry their content's hash.
     hashed: HashSet<String>,
 }
 
-impl Headers {
+impl CacheRules {
     fn cache_control(&self, path: &str) -> HeaderValue {
         match path.strip_prefix(&self.pkg_prefix) {
             Some(name) if self.hashed.contains(name) => IMMUTABLE,
@@ -142,7 +143,11 @@ impl Headers {
 
 /// Cache-Control, `Vary` and the corrected media type on a file that was served; error pages
 /// and 404s keep their own headers.
-async fn file_headers(State(rules): State<Arc<Headers>>, request: Request, next: Next) -> Response {
+async fn file_headers(
+    State(rules): State<Arc<CacheRules>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let served = matches!(

@@ -20,8 +20,8 @@ use gateway::openapi::{NATIVE_ROUTES, OPENAI_CHAT_ROUTE, OPENAI_MODELS_ROUTE};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -46,8 +46,10 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
     };
     let console_routes = generate_route_list(app::App);
     let shell_options = state.leptos_options.clone();
-    let not_found =
-        axum::handler::Handler::with_state(leptos_axum::file_and_error_handler(app::shell), state.clone());
+    let not_found = axum::handler::Handler::with_state(
+        leptos_axum::file_and_error_handler::<AppState, _>(app::shell),
+        state.clone(),
+    );
     let files = assets::files(&state.leptos_options, not_found);
 
     // Bodies beyond this are refused before they are read: prompts are text, not uploads.

@@ -54,9 +54,15 @@ fn site(hashed: bool) -> PathBuf {
             b"export default function init(): void;",
         ),
         ("pkg/ai-gateway.js.map".to_owned(), b"{\"version\":3}"),
-        ("favicon.svg".to_owned(), b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+        (
+            "favicon.svg".to_owned(),
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        ),
         ("vendor/scalar/api-reference.js".to_owned(), b"/* bundle */"),
-        ("vendor/scalar/api-reference.js.br".to_owned(), b"bundle brotli"),
+        (
+            "vendor/scalar/api-reference.js.br".to_owned(),
+            b"bundle brotli",
+        ),
     ];
     for (path, content) in files {
         write(&root, &path, content);
@@ -101,7 +107,10 @@ async fn pages_name_the_hashed_files_and_are_revalidated() {
         app.get_signed_in("/", &cookie).await,
     ] {
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(header(&response, "cache-control"), Some("no-cache, private"));
+        assert_eq!(
+            header(&response, "cache-control"),
+            Some("no-cache, private")
+        );
         let html = response.text().await.unwrap();
         for tag in [
             format!(r#"<link rel="modulepreload" href="{}""#, js()),
@@ -128,7 +137,11 @@ async fn the_wasm_goes_out_in_the_accepted_encoding_and_is_cached_for_good() {
     ] {
         let response = fetch(&app, &wasm(), accepted).await;
         assert_eq!(response.status(), StatusCode::OK, "{accepted:?}");
-        assert_eq!(header(&response, "content-encoding"), encoding, "{accepted:?}");
+        assert_eq!(
+            header(&response, "content-encoding"),
+            encoding,
+            "{accepted:?}"
+        );
         assert_eq!(header(&response, "content-type"), Some("application/wasm"));
         assert_eq!(header(&response, "cache-control"), Some(IMMUTABLE));
         assert_eq!(header(&response, "vary"), Some("accept-encoding"));
@@ -177,7 +190,11 @@ async fn every_file_has_its_own_media_type() {
     ] {
         let response = fetch(&app, &path, None).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        assert_eq!(header(&response, "content-type"), Some(media_type), "{path}");
+        assert_eq!(
+            header(&response, "content-type"),
+            Some(media_type),
+            "{path}"
+        );
     }
     app.shutdown().await;
     std::fs::remove_dir_all(site).unwrap();
@@ -189,11 +206,17 @@ async fn files_without_a_hash_in_their_name_are_cached_briefly_or_revalidated() 
     let app = serve(&site).await;
     let bundle = fetch(&app, "/vendor/scalar/api-reference.js", Some("br")).await;
     assert_eq!(header(&bundle, "content-encoding"), Some("br"));
-    assert_eq!(header(&bundle, "cache-control"), Some("public, max-age=86400"));
+    assert_eq!(
+        header(&bundle, "cache-control"),
+        Some("public, max-age=86400")
+    );
     assert_eq!(header(&bundle, "vary"), Some("accept-encoding"));
     assert_eq!(bundle.text().await.unwrap(), "bundle brotli");
     let favicon = fetch(&app, "/favicon.svg", None).await;
-    assert_eq!(header(&favicon, "cache-control"), Some("public, max-age=86400"));
+    assert_eq!(
+        header(&favicon, "cache-control"),
+        Some("public, max-age=86400")
+    );
     // Under /pkg but not named in the hash file: it may change in place.
     let map = fetch(&app, "/pkg/ai-gateway.js.map", None).await;
     assert_eq!(header(&map, "cache-control"), Some("no-cache"));
@@ -221,7 +244,12 @@ async fn what_is_not_a_file_is_a_404() {
     let site = site(true);
     let app = serve(&site).await;
     // A missing package file is a bare 404, not a page the script loader would try to run.
-    let stale = fetch(&app, "/pkg/ai-gateway.OldHash456789abcdefghi.wasm", Some("br")).await;
+    let stale = fetch(
+        &app,
+        "/pkg/ai-gateway.OldHash456789abcdefghi.wasm",
+        Some("br"),
+    )
+    .await;
     assert_eq!(stale.status(), StatusCode::NOT_FOUND);
     assert_eq!(header(&stale, "cache-control"), None);
     assert_eq!(stale.text().await.unwrap(), "");
@@ -234,7 +262,10 @@ async fn what_is_not_a_file_is_a_404() {
     ] {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
-        assert_eq!(header(&response, "cache-control"), Some("no-cache, private"));
+        assert_eq!(
+            header(&response, "cache-control"),
+            Some("no-cache, private")
+        );
         assert!(response.text().await.unwrap().contains("Page not found"));
     }
     app.shutdown().await;
