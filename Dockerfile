@@ -24,7 +24,7 @@ COPY . .
 RUN scripts/vendor-scalar.sh
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target,id=ai-gateway-target \
-    cargo leptos build --release --cargo-locked \
+    cargo leptos build --release --precompress --cargo-locked \
     && mkdir -p /out \
     && cp target/release/ai-gateway /out/ai-gateway \
     && cp -r target/site /out/site

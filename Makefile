@@ -7,7 +7,7 @@ SHELL := /usr/bin/env bash
 
 WASM_TARGET := wasm32-unknown-unknown
 
-.PHONY: help setup run build site test fmt-check lint rust-tests e2e screenshots bench fuzz clean
+.PHONY: help setup run build site test fmt-check lint rust-tests e2e screenshots transfer bench fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,8 +18,8 @@ setup: ## Install the toolchain pieces that are missing (idempotent)
 run: setup build ## Build the release binary and site, then serve on http://127.0.0.1:3000
 	./target/release/ai-gateway serve
 
-build: setup ## Release build: target/release/ai-gateway and target/site
-	cargo leptos build --release
+build: setup ## Release build: target/release/ai-gateway and target/site (hashed, precompressed)
+	cargo leptos build --release --precompress
 
 site: ## Debug build of the server and the hydrated site (what the browser tests use)
 	cargo leptos build
@@ -45,6 +45,9 @@ screenshots: setup site ## Pictures of every console page into docs/screenshots/
 
 fuzz: ## Property tests with hostile input, 20,000 cases each instead of the test run's 256 (minutes)
 	PROPTEST_CASES=$${PROPTEST_CASES:-20000} cargo test --workspace fuzz_
+
+transfer: setup build ## What a cold load of the overview transfers (release build, must stay under 700 KB)
+	cd end2end && AI_GATEWAY_BIN=../target/release/ai-gateway npx playwright test --project=transfer
 
 bench: ## Load benchmark against the simulator; writes bench/RESULTS.md (not part of test)
 	@bench/run.sh

@@ -9,10 +9,11 @@ const port = Number(process.env.E2E_PORT ?? 3107);
 const seed = writeSeed();
 
 export default defineConfig({
-  // `make test` runs the console project; `make screenshots` the other.
+  // `make test` runs the console project; `make screenshots` and `make transfer` the others.
   projects: [
     { name: 'console', testDir: './tests' },
     { name: 'screenshots', testDir: './screenshots' },
+    { name: 'transfer', testDir: './transfer' },
   ],
   timeout: 30_000,
   expect: { timeout: 10_000 },

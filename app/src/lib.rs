@@ -10,7 +10,7 @@ mod pages;
 mod sse;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, StaticSegment};
 
@@ -26,6 +26,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // Reads the content-hashed file names from the site's hash file (see the server's
+                // `assets` module); the server renders it, so the browser never needs the options.
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -41,7 +44,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(components::toast::Toasts::new());
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css") />
         <Title text="AI Gateway" />
         <Router>
             <Routes fallback=pages::not_found::NotFound>

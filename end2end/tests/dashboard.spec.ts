@@ -17,7 +17,8 @@ test('the server sends the page content before any script runs', async ({ page }
   expect(html).toContain('<h1');
   expect(html).toContain('Overview');
   expect(html).toContain('Last 24 hours');
-  expect(html).toContain('/pkg/ai-gateway.css');
+  // The stylesheet's name carries its content hash (cargo-leptos `hash-files`).
+  expect(html).toMatch(/<link id="leptos" rel="stylesheet" href="\/pkg\/ai-gateway\.[\w-]{22}\.css"/);
 });
 
 test('the page reads the same with JavaScript switched off', async ({ browser, page }) => {
@@ -34,8 +35,10 @@ test('the page reads the same with JavaScript switched off', async ({ browser, p
 test('the stylesheet is served and styles the page', async ({ page }) => {
   const dashboard = new DashboardPage(page);
   await dashboard.open();
-  const css = await page.request.get('/pkg/ai-gateway.css');
+  const href = await page.locator('link#leptos').getAttribute('href');
+  const css = await page.request.get(href ?? '');
   expect(css.status()).toBe(200);
+  expect(css.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
   // Tailwind's border on the button proves the generated utilities reached the browser.
   await expect(dashboard.refresh).toHaveCSS('border-top-width', '1px');
 });

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use gateway::{Gateway, GatewayConfig};
-use leptos::config::LeptosOptions;
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -48,11 +47,7 @@ impl Application {
         let listener =
             edge::bind(config.listen).with_context(|| format!("binding {}", config.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
-        let leptos_options = LeptosOptions::builder()
-            .output_name(app::SITE_NAME)
-            .site_root(config.site_root.to_string_lossy().as_ref())
-            .site_addr(address)
-            .build();
+        let leptos_options = routes::leptos_options(&config.site_root, address);
         let router = routes::router(gateway.clone(), leptos_options, &config);
         let max_connections = connection_cap(config.connections.max_connections);
         let main = Edge::new(listener, router, &config.connections, max_connections);

@@ -1,6 +1,7 @@
 //! The one place where the HTTP surface is assembled: route tables, shared state and layers.
 
 mod api;
+mod assets;
 mod docs;
 mod health;
 mod invocations;
@@ -20,6 +21,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -27,6 +29,8 @@ use crate::client_limit::{ClientBudget, limit_per_client};
 use crate::config::{Config, Secret};
 use crate::console;
 use crate::headers;
+
+pub(crate) use assets::leptos_options;
 
 const API_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -53,6 +57,15 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
         }
     };
     let trailing_slashes = console::trailing_slash_redirects(&console_routes);
+    // Unknown paths render the console's 404 page, which needs what the pages need.
+    let not_found = axum::handler::Handler::with_state(
+        leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            page_context.clone(),
+            app::shell,
+        ),
+        state.clone(),
+    );
+    let files = assets::files(&state.leptos_options, not_found);
 
     // Bodies beyond this are refused before they are read: prompts are text, not uploads.
     let [chat, start, converse] = NATIVE_ROUTES.map(|(path, _)| path);
@@ -118,12 +131,12 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
         )
         .merge(console)
         .merge(trailing_slashes)
-        // Unknown paths render the console's 404 page, which needs what the pages need.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(page_context, app::shell))
+        .fallback_service(files)
         .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            assets::page_cache_control,
+        ))
         .merge(metrics_on_main_listener(gateway, config));
     headers::secure(router)
         .layer(PropagateRequestIdLayer::x_request_id())

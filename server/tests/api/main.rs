@@ -5,6 +5,7 @@
 #![cfg(test)]
 
 mod accounting;
+mod assets;
 mod auth;
 mod cli;
 mod console;
