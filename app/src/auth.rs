@@ -24,11 +24,7 @@ pub const SIGN_IN_REQUIRED: &str = "Your session has ended. Sign in again to con
 pub async fn require_admin() -> Result<SignedIn, ServerFnError> {
     // Taken before the first await: during server rendering the component that asked may be
     // rebuilt (and its owner, holding the context, disposed) while this call waits.
-    let Some(gateway) = use_context::<gateway::Gateway>() else {
-        // A server wiring fault (a render that was not given the core), never the caller's.
-        leptos::logging::error!("console request served without the gateway in its context");
-        return Err(ServerFnError::new(INTERNAL_ERROR));
-    };
+    let gateway = context_gateway()?;
     let response = use_context::<leptos_axum::ResponseOptions>();
     let session = leptos_axum::extract::<tower_sessions::Session>().await;
     let admin = match session {
@@ -46,6 +42,16 @@ pub async fn require_admin() -> Result<SignedIn, ServerFnError> {
             Err(ServerFnError::new(SIGN_IN_REQUIRED))
         }
     }
+}
+
+/// The core the server provided to this request's context; its absence is a server wiring
+/// fault (a render that was not given the core), never the caller's, and is no panic either.
+#[cfg(feature = "ssr")]
+fn context_gateway() -> Result<gateway::Gateway, ServerFnError> {
+    use_context::<gateway::Gateway>().ok_or_else(|| {
+        leptos::logging::error!("console request served without the gateway in its context");
+        ServerFnError::new(INTERNAL_ERROR)
+    })
 }
 
 /// What a console server function works with once its caller is known to be signed in.
@@ -82,7 +88,7 @@ pub async fn login(email: String, password: Password) -> Result<Admin, ServerFnE
     use gateway::accounts::LoginError;
     use leptos::server_fn::http_export::{HeaderValue, StatusCode, header};
 
-    let gateway = expect_context::<gateway::Gateway>();
+    let gateway = context_gateway()?;
     let session = leptos_axum::extract::<tower_sessions::Session>().await?;
     let client = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
         .await

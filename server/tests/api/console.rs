@@ -51,8 +51,24 @@ fn page_paths() -> Vec<String> {
         .collect()
 }
 
+/// Counts the panics of this process from now on, on any thread, still printing them as before:
+/// a panic inside a handler may be answered by a task that survives it, so an answer alone
+/// does not prove there was none.
+fn count_panics() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        previous(info);
+    }));
+    count
+}
+
 #[tokio::test]
 async fn every_console_path_with_or_without_a_trailing_slash_answers_without_a_server_error() {
+    let panics = count_panics();
     let app = spawn_app().await;
     let cookie = app.sign_in().await;
     let pages = page_paths();
@@ -114,8 +130,13 @@ async fn every_console_path_with_or_without_a_trailing_slash_answers_without_a_s
             );
         }
     }
-    // Nothing above took the server down.
+    // Nothing above took the server down, nor panicked on the way.
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(
+        panics.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a console path panicked (see the output above)"
+    );
     app.shutdown().await;
 }
 
