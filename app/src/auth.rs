@@ -210,8 +210,7 @@ pub fn LoginPage() -> impl IntoView {
 
 /// Who is signed in, and the logout button. Pages put it at their top.
 #[component]
-pub fn SignedInBar() -> impl IntoView {
-    let admin = Resource::new(|| (), |()| current_admin());
+pub fn SignedInBar(admin: Resource<Result<Admin, ServerFnError>>) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {

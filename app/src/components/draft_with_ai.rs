@@ -23,9 +23,11 @@ pub async fn draft_prompt(brief: String, existing: String) -> Result<DraftResult
         .map_err(crate::api::console_error)
 }
 
+/// The helper model as [`draft_helper`] answers it; the page creates it, outside any Suspense.
+pub type HelperModel = Resource<Result<Option<String>, ServerFnError>>;
+
 #[component]
-pub fn DraftWithAi(draft: RwSignal<VersionDraft>) -> impl IntoView {
-    let helper = Resource::new(|| (), |()| draft_helper());
+pub fn DraftWithAi(draft: RwSignal<VersionDraft>, helper: HelperModel) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || helper.get().map(|answer| match answer {

@@ -1,6 +1,7 @@
 //! The frame around every console page: sidebar navigation, a header with the page title, and the
 //! demo-mode banner when no OpenRouter key is configured.
 
+use gateway_types::{Admin, SystemStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -17,6 +18,27 @@ const NAVIGATION: [(&str, &str); 6] = [
 /// Listed only while the deployment serves its API docs and the API is on.
 const DOCS_HREF: &str = "/docs";
 
+/// What the frame loads for itself: the deployment's status and who is signed in.
+///
+/// A page that renders its `Layout` inside a `Suspense` loads this before the `Suspense` and passes
+/// it in: the server runs a `Suspense`'s children several times before rendering them, so
+/// resources created there would be created again on every run, and the browser would hydrate
+/// with other copies than the ones the HTML was rendered from.
+#[derive(Clone, Copy)]
+pub struct FrameData {
+    status: Resource<Result<SystemStatus, ServerFnError>>,
+    admin: Resource<Result<Admin, ServerFnError>>,
+}
+
+impl FrameData {
+    pub fn load() -> Self {
+        Self {
+            status: Resource::new(|| (), |()| crate::api::check_status()),
+            admin: Resource::new(|| (), |()| crate::auth::current_admin()),
+        }
+    }
+}
+
 #[component]
 pub fn Layout(
     /// The page's heading.
@@ -25,9 +47,12 @@ pub fn Layout(
     /// Buttons shown at the right of the heading.
     #[prop(optional)]
     actions: Option<Children>,
+    /// Loaded here when not given.
+    #[prop(optional)]
+    frame: Option<FrameData>,
     children: Children,
 ) -> impl IntoView {
-    let status = Resource::new(|| (), |()| crate::api::check_status());
+    let FrameData { status, admin } = frame.unwrap_or_else(FrameData::load);
     // Effects run only in the browser: the marker tells tests the page is interactive.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -57,7 +82,7 @@ pub fn Layout(
                     <h1 class="text-xl font-semibold tracking-tight">{title}</h1>
                     <div class="flex items-center gap-4">
                         {actions.map(|actions| actions())}
-                        <crate::auth::SignedInBar />
+                        <crate::auth::SignedInBar admin />
                     </div>
                 </header>
                 <main class="flex-1 px-6 py-6">{children()}</main>

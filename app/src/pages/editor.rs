@@ -7,18 +7,18 @@ use std::collections::BTreeMap;
 
 use gateway_types::{
     CachingMode, EditorData, FieldErrors, IntegrationFields, ModelChoice, SaveResult, ServerTools,
-    VersionDraft, Visibility, WebFetchTool, WebSearchTool,
+    Version, VersionDraft, Visibility, WebFetchTool, WebSearchTool,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
-use crate::components::draft_with_ai::DraftWithAi;
+use crate::components::draft_with_ai::{DraftWithAi, HelperModel, draft_helper};
 use crate::components::form::{
     CheckField, FieldError, OptionalNumberField, Section, TextField, UsdField, value_text,
 };
-use crate::components::layout::Layout;
+use crate::components::layout::{FrameData, Layout};
 use crate::components::model_picker::ModelPicker;
 use crate::components::prompt_editor::PromptEditor;
 use crate::components::test_panel::TestPanel;
@@ -90,12 +90,33 @@ pub fn EditorPage() -> impl IntoView {
         |(id, version)| load_editor(id, version),
     );
     let catalog = Resource::new(|| (), |()| catalog_models());
+    // Every resource of the page is created here, never in the Suspense's children: the server
+    // runs those children several times before it renders them (to find what they read), so a
+    // resource created there would be created anew on each run and the HTML would come from a
+    // copy that had not loaded yet, while the browser hydrates with the first copy's answer.
+    // Counts saves, so the versions the test panel offers include the one just minted.
+    let saves = RwSignal::new(0_u32);
+    let versions = Resource::new(
+        move || (id(), saves.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => load_versions(id)
+                    .await
+                    .map(|h| h.versions.into_iter().map(|v| v.version).collect()),
+                None => Ok(Vec::new()),
+            }
+        },
+    );
+    let helper = Resource::new(|| (), |()| draft_helper());
+    let frame = FrameData::load();
     view! {
         <Suspense fallback=|| view! { <p class="p-6 text-sm text-slate-500">"Loading…"</p> }>
             {move || match (data.get(), catalog.get()) {
-                (Some(Ok(data)), Some(Ok(catalog))) => view! { <Editor data catalog /> }.into_any(),
+                (Some(Ok(data)), Some(Ok(catalog))) => {
+                    view! { <Editor data catalog versions saves helper frame /> }.into_any()
+                }
                 (Some(Err(e)), _) | (_, Some(Err(e))) => view! {
-                    <Layout title="Integration">
+                    <Layout title="Integration" frame>
                         <p class="text-sm text-red-700" role="alert">{crate::api::readable(&e)}</p>
                     </Layout>
                 }.into_any(),
@@ -106,11 +127,18 @@ pub fn EditorPage() -> impl IntoView {
 }
 
 #[component]
-fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
+fn Editor(
+    data: EditorData,
+    catalog: Vec<ModelChoice>,
+    versions: Resource<Result<Vec<Version>, ServerFnError>>,
+    saves: RwSignal<u32>,
+    helper: HelperModel,
+    frame: FrameData,
+) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let navigate = use_navigate();
     let creating = data.id.is_none();
-    let (integration_id, loaded_version) = (data.id, data.loaded_version);
+    let loaded_version = data.loaded_version;
     let fields = RwSignal::new(data.fields);
     let draft = RwSignal::new(data.draft);
     let errors = RwSignal::new(FieldErrors::new());
@@ -125,19 +153,6 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
         let (fields, draft) = (fields.get_untracked(), draft.get_untracked());
         async move { save_integration(fields, draft, creating).await }
     });
-    // Counts saves, so the versions the test panel offers include the one just minted.
-    let saves = RwSignal::new(0_u32);
-    let versions = Resource::new(
-        move || (integration_id, saves.get()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => load_versions(id)
-                    .await
-                    .map(|h| h.versions.into_iter().map(|v| v.version).collect()),
-                None => Ok(Vec::new()),
-            }
-        },
-    );
     let versions = Signal::derive(move || versions.get().and_then(Result::ok).unwrap_or_default());
     let navigate_after_save = navigate.clone();
     Effect::new(move |_| {
@@ -195,6 +210,7 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
     view! {
         <Layout
             title
+            frame
             actions=Box::new(move || view! {
                 <button
                     type="submit"
@@ -269,7 +285,7 @@ fn Editor(data: EditorData, catalog: Vec<ModelChoice>) -> impl IntoView {
                 </div>
 
                 <Section title="Draft with AI" description="Describe the use case and a helper model proposes the prompt and its variables.">
-                    <DraftWithAi draft />
+                    <DraftWithAi draft helper />
                 </Section>
 
                 <Section title="System prompt" description="The template rendered before each call. Use {{snake_case}} placeholders for runtime variables.">
