@@ -21,14 +21,26 @@ pub enum Error {
         retry_after_secs: u64,
     },
     #[error(
-        "daily cost limit of ${:.2} reached for integration '{slug}' (spent ${:.4})",
-        cap.as_usd(),
-        spent.as_usd()
+        "daily cost limit of {} reached for integration '{slug}': spent {} today, and this call \
+         may cost up to {}{}",
+        cap.cost_text(),
+        spent.cost_text(),
+        estimate.cost_text(),
+        if *held {
+            "; the estimates held for calls in flight leave no room until they finish"
+        } else {
+            ""
+        }
     )]
     BudgetExceeded {
         slug: String,
+        /// Today's settled spend.
         spent: NanoUsd,
         cap: NanoUsd,
+        /// This call's worst-case cost, which had to fit under the cap.
+        estimate: NanoUsd,
+        /// Only the holds of calls in flight stood in the way: the call would fit once they settle.
+        held: bool,
     },
     /// OpenRouter failed, timed out or answered something unusable.
     #[error("upstream: {0}")]
@@ -88,4 +100,41 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     // Serialising plain data types to a string cannot fail; fall back to null just in case.
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(spent: i64, held: bool) -> String {
+        Error::BudgetExceeded {
+            slug: "capped".to_owned(),
+            spent: NanoUsd(spent),
+            cap: NanoUsd(2_000_000),
+            estimate: NanoUsd(1_500_000),
+            held,
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn a_cap_refusal_states_cap_spend_and_estimate_with_their_significant_digits() {
+        assert_eq!(
+            refusal(600_000, false),
+            "daily cost limit of $0.002 reached for integration 'capped': spent $0.0006 today, \
+             and this call may cost up to $0.0015"
+        );
+    }
+
+    #[test]
+    fn a_cap_refusal_says_when_holds_of_calls_in_flight_stand_in_the_way() {
+        assert!(
+            refusal(100_000, true).ends_with(
+                "; the estimates held for calls in flight leave no room until they finish"
+            ),
+            "{}",
+            refusal(100_000, true)
+        );
+        assert!(!refusal(100_000, false).contains("in flight"));
+    }
 }

@@ -534,14 +534,16 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
             {
                 Ok(reservation) => Some(reservation),
                 Err(rejection) => {
-                    let spent = match rejection {
-                        Rejection::BudgetExceeded { spent } => spent,
-                        Rejection::RateLimited { .. } => NanoUsd::ZERO,
+                    let (spent, held) = match rejection {
+                        Rejection::BudgetExceeded { spent, held } => (spent, held),
+                        Rejection::RateLimited { .. } => (NanoUsd::ZERO, false),
                     };
                     let error = Error::BudgetExceeded {
                         slug: resolved.slug.clone(),
                         spent,
                         cap,
+                        estimate,
+                        held,
                     };
                     return Err(refused.record("budget_exceeded", error).await);
                 }

@@ -29,8 +29,15 @@ pub const NO_INTEGRATION: i64 = 0;
 /// Why a call may not proceed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
-    RateLimited { retry_after_secs: u64 },
-    BudgetExceeded { spent: NanoUsd },
+    RateLimited {
+        retry_after_secs: u64,
+    },
+    /// `spent` is today's settled spend; `held` says the call would fit once the holds of calls
+    /// in flight settle, so they (not the spend) are what stands in the way.
+    BudgetExceeded {
+        spent: NanoUsd,
+        held: bool,
+    },
 }
 
 /// Where the counters live.
@@ -266,7 +273,10 @@ impl Limits {
             };
             let could_fit_later = spent.saturating_add(amount) <= cap;
             if !could_fit_later || tokio::time::Instant::now() >= wait_until {
-                return Ok(Err(Rejection::BudgetExceeded { spent }));
+                return Ok(Err(Rejection::BudgetExceeded {
+                    spent,
+                    held: could_fit_later,
+                }));
             }
             // Settlements on this node wake the wait at once; other nodes' are seen by polling.
             let _ = tokio::time::timeout_at(

@@ -133,10 +133,13 @@ crate::on_each_engine!(
             Error::BudgetExceeded {
                 spent,
                 cap: reported,
+                held,
                 ..
             } => {
                 assert_eq!(reported, cap);
                 assert_eq!(spent, billed);
+                // One call at a time: nothing was in flight to hold the budget.
+                assert!(!held);
             }
             other => panic!("expected the cap, got {other:?}"),
         }
