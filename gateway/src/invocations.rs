@@ -169,18 +169,24 @@ fn day_start_ms(text: &str) -> Option<i64> {
 
 /// `2026-11-30 14:05:09 UTC`.
 pub fn utc_text(ms: i64) -> String {
-    match utc(ms) {
-        Some(t) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        ),
-        None => format!("{ms} ms"),
-    }
+    utc(ms).map_or_else(|| format!("{ms} ms"), |t| stamp(t, ' ', " UTC"))
+}
+
+/// `2026-11-30T14:05:09Z`: RFC 3339 in UTC, whole seconds; `None` outside the calendar.
+pub fn rfc3339(ms: i64) -> Option<String> {
+    utc(ms).map(|t| stamp(t, 'T', "Z"))
+}
+
+fn stamp(t: time::OffsetDateTime, between: char, zone: &str) -> String {
+    format!(
+        "{:04}-{:02}-{:02}{between}{:02}:{:02}:{:02}{zone}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 fn utc(ms: i64) -> Option<time::OffsetDateTime> {
@@ -694,6 +700,11 @@ mod tests {
             utc_text(1_795_996_800_000 + 3_723_000),
             "2026-11-30 01:02:03 UTC"
         );
+        assert_eq!(
+            rfc3339(1_795_996_800_000 + 3_723_999).as_deref(),
+            Some("2026-11-30T01:02:03Z")
+        );
+        assert_eq!(rfc3339(i64::MAX), None);
         assert_eq!(
             bucket_label(1_795_996_800_000 + 3_600_000, BucketSize::Hour),
             "2026-11-30 01:00"

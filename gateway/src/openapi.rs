@@ -7,7 +7,8 @@ use gateway_types::{PromptVariable, VariableType};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, ObjectBuilder, Ref, Schema, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Ref, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::server::Server;
@@ -184,6 +185,14 @@ fn native_operation(
             .property(
                 "conversation_id",
                 typed(Type::String, "The new thread's id."),
+            )
+            .property(
+                "expires_at",
+                nullable(
+                    Type::String,
+                    "When the thread expires, RFC 3339 in UTC (`2026-12-06T23:00:00Z`).",
+                )
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
             )
             .property(
                 "expires_at_ms",

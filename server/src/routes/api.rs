@@ -61,6 +61,7 @@ fn respond(slug: &str, outcome: Outcome) -> Response {
         Outcome::Started(conversation) => {
             let data = json!({
                 "conversation_id": conversation.id,
+                "expires_at": gateway::invocations::rfc3339(conversation.expires_at_ms),
                 "expires_at_ms": conversation.expires_at_ms,
             });
             (

@@ -225,10 +225,22 @@ async fn conversations_start_continue_and_belong_to_their_token() {
         .post("/api/ai/chat-bot/start", Some(&token), json!({}))
         .await;
     assert_eq!(started.status(), StatusCode::CREATED);
-    let id = started.json::<Value>().await.unwrap()["data"]["conversation_id"]
+    let started = started.json::<Value>().await.unwrap();
+    let id = started["data"]["conversation_id"]
         .as_str()
         .unwrap()
         .to_owned();
+    // Both spellings of the expiry name the same instant; the core's unit test pins the format.
+    let expires_ms = started["data"]["expires_at_ms"].as_i64().unwrap();
+    let expires = started["data"]["expires_at"].as_str().unwrap();
+    assert_eq!(
+        Some(expires),
+        gateway::invocations::rfc3339(expires_ms).as_deref()
+    );
+    assert!(
+        expires.len() == 20 && expires.as_bytes()[10] == b'T' && expires.ends_with('Z'),
+        "{expires}"
+    );
     let turn = json!({ "conversation_id": id, "message": "My name is Andre", "args": { "question": "hi" } });
     let answered = app
         .post("/api/ai/chat-bot/converse", Some(&token), turn.clone())
