@@ -43,9 +43,8 @@ impl Gateway {
         export_csv(self.store(), query).await
     }
 
-    /// Stores the document's rows; rows whose id is already stored are skipped. Returns how many
-    /// rows the document had.
-    pub async fn import_invocations(&self, document: InvocationImport) -> Result<usize> {
+    /// Stores the document's rows; rows whose id is already stored are skipped and counted apart.
+    pub async fn import_invocations(&self, document: InvocationImport) -> Result<ImportCount> {
         import(self.store(), document).await
     }
 }
@@ -664,14 +663,28 @@ fn check(index: usize, record: &mut InvocationRecord) -> Result<()> {
     Ok(())
 }
 
-pub async fn import(store: &Store, mut document: InvocationImport) -> Result<usize> {
+/// What an import did with the document's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportCount {
+    /// Rows stored by this import.
+    pub inserted: u64,
+    /// Rows left alone because their id was already stored (by an earlier import or this one).
+    pub skipped: u64,
+}
+
+pub async fn import(store: &Store, mut document: InvocationImport) -> Result<ImportCount> {
     for (index, record) in document.invocations.iter_mut().enumerate() {
         check(index, record)?;
     }
+    let mut inserted = 0;
     for chunk in document.invocations.chunks(telemetry::BATCH) {
-        telemetry::insert(store, chunk).await?;
+        inserted += telemetry::insert(store, chunk).await?;
     }
-    Ok(document.invocations.len())
+    let total = u64::try_from(document.invocations.len()).unwrap_or(u64::MAX);
+    Ok(ImportCount {
+        inserted,
+        skipped: total.saturating_sub(inserted),
+    })
 }
 
 #[cfg(test)]

@@ -392,7 +392,7 @@ const COLUMNS: usize = 25;
 
 /// Inserts the rows in one statement; a row whose id is already stored is skipped, so an import
 /// can be run again.
-pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<()> {
+pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<u64> {
     let rows: Vec<&InvocationRecord> = batch.iter().collect();
     insert_rows(store, &rows)
         .await
@@ -400,7 +400,8 @@ pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<
 }
 
 /// [`insert`] with the driver's error, which the writer sorts into "this row" and "the database".
-async fn insert_rows(store: &Store, batch: &[&InvocationRecord]) -> Result<(), sqlx::Error> {
+/// Returns how many rows were stored: a row whose id is already stored is skipped.
+async fn insert_rows(store: &Store, batch: &[&InvocationRecord]) -> Result<u64, sqlx::Error> {
     // PostgreSQL takes only numbered placeholders. SQLite gets anonymous `?` ones: it looks up
     // each numbered one by scanning those before it, quadratic in a batch's 12,500 values.
     let numbered = store.engine() == Engine::Postgres;
@@ -457,8 +458,7 @@ async fn insert_rows(store: &Store, batch: &[&InvocationRecord]) -> Result<(), s
             .bind(r.request_hash.as_deref())
             .bind(r.created_at_ms);
     }
-    query.execute(store.pool()).await?;
-    Ok(())
+    Ok(query.execute(store.pool()).await?.rows_affected())
 }
 
 pub(crate) fn truncate_chars(text: &mut String, max: usize) {

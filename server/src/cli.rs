@@ -200,7 +200,9 @@ impl Cli {
                 let count = imported.map_err(nothing_written)?;
                 writeln!(
                     std::io::stdout(),
-                    "Imported {count} invocation row(s); rows already stored were skipped."
+                    "Imported {} invocation row(s); skipped {} already stored.",
+                    count.inserted,
+                    count.skipped
                 )?;
                 Ok(())
             }

@@ -55,7 +55,10 @@ pub(super) trait Sink: Send + Sync + 'static {
 
 impl Sink for Store {
     async fn insert(&self, rows: &[&InvocationRecord]) -> Result<(), Failure> {
-        bounded(self.engine(), super::insert_rows(self, rows)).await
+        bounded(self.engine(), async {
+            super::insert_rows(self, rows).await.map(drop)
+        })
+        .await
     }
 
     async fn set_cost(&self, id: uuid::Uuid, cost: NanoUsd) -> Result<(), Failure> {
