@@ -124,6 +124,37 @@ async fn exporting_an_unknown_slug_fails_naming_it() {
 }
 
 #[test]
+fn the_readme_lists_every_subcommand_of_the_help() {
+    let help = Command::new(env!("CARGO_BIN_EXE_ai-gateway"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = text(&help.stdout);
+    let readme = std::fs::read_to_string(repository_file("README.md")).unwrap();
+    let listed = readme
+        .split("Subcommands (`ai-gateway --help`)")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap();
+    let commands: Vec<&str> = help
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+    assert!(commands.len() > 5, "{help}");
+    for name in commands {
+        assert!(
+            listed.contains(&format!("`{name}")),
+            "README lacks `{name}`"
+        );
+    }
+}
+
+#[test]
 fn the_quickstart_script_gets_an_answer_with_only_the_binary() {
     let output = Command::new("bash")
         .arg(repository_file("scripts/quickstart.sh"))
