@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gateway::Error;
+use gateway::accounts::LoginError;
 use gateway::types::FieldErrors;
 use gateway::upstream::UpstreamError;
 use serde_json::{Value, json};
@@ -95,6 +96,25 @@ impl From<Error> for ApiError {
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Internal error; the details are in the server log.",
                 )
+            }
+        }
+    }
+}
+
+/// A refused sign-in (the docs' Basic credentials): wrong is 401, throttled or busy is 429 with
+/// the time to wait, a fault inside is a 500 like any other.
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::Internal(error) => error.into(),
+            LoginError::InvalidCredentials => {
+                Self::new(StatusCode::UNAUTHORIZED, error.to_string())
+            }
+            LoginError::Throttled { retry_after_secs } | LoginError::Busy { retry_after_secs } => {
+                Self {
+                    retry_after: Some(retry_after_secs),
+                    ..Self::new(StatusCode::TOO_MANY_REQUESTS, error.to_string())
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
@@ -19,7 +19,7 @@ use gateway::accounts::LoginError;
 use gateway::openapi::{self, Mount};
 use sha2::{Digest, Sha256};
 
-use crate::auth::ensure_api_enabled;
+use crate::auth::{ensure_api_enabled, same_secret};
 use crate::config::{DocsAuth, DocsConfig};
 use crate::error::ApiError;
 
@@ -42,15 +42,17 @@ pub(crate) struct Docs {
 const BEFORE_BUNDLE: &str = "globalThis.__zod_globalConfig = { jitless: true };";
 
 /// The page may only load what this server serves (the bundle, its styles and the document) and
-/// run that one inline script, allowed by its hash.
-fn content_security_policy() -> String {
+/// run that one inline script, allowed by its hash; computed once, the script never changes.
+static CONTENT_SECURITY_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
     let script = BASE64_STANDARD.encode(Sha256::digest(BEFORE_BUNDLE.as_bytes()));
-    format!(
+    let policy = format!(
         "default-src 'self'; script-src 'self' 'sha256-{script}'; \
          style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
          connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
-    )
-}
+    );
+    // Base64 and the fixed text are visible ASCII, always a valid header value.
+    HeaderValue::try_from(policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+});
 
 pub(crate) async fn document(State(gateway): State<Gateway>, docs: Shared) -> Response {
     if let Err(error) = ensure_api_enabled(&gateway) {
@@ -104,11 +106,10 @@ pub(crate) async fn page(State(gateway): State<Gateway>, docs: Shared) -> Respon
         attribute_safe(&configuration.to_string()),
     );
     let mut response = Html(html).into_response();
-    if let Ok(policy) = HeaderValue::try_from(content_security_policy()) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, policy);
-    }
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        CONTENT_SECURITY_POLICY.clone(),
+    );
     response
 }
 
@@ -144,18 +145,7 @@ pub(crate) async fn require_credentials(
     match gateway.check_credentials(&auth.user, right, client).await {
         Ok(()) => next.run(request).await,
         Err(LoginError::InvalidCredentials) => challenge(),
-        Err(
-            refused @ (LoginError::Throttled { retry_after_secs }
-            | LoginError::Busy { retry_after_secs }),
-        ) => {
-            let mut response =
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused.to_string()).into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            response
-        }
-        Err(LoginError::Internal(error)) => ApiError::from(error).into_response(),
+        Err(refused) => ApiError::from(refused).into_response(),
     }
 }
 
@@ -178,8 +168,7 @@ fn presents(auth: &DocsAuth, request: &Request) -> Option<bool> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))?;
     let expected = BASE64_STANDARD.encode(format!("{}:{}", auth.user, auth.password.expose()));
-    // Comparing digests keeps the time taken independent of where the strings differ.
-    Some(Sha256::digest(encoded.trim().as_bytes()) == Sha256::digest(expected.as_bytes()))
+    Some(same_secret(encoded.trim(), &expected))
 }
 
 #[cfg(test)]

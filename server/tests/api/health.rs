@@ -4,7 +4,7 @@ use gateway::test_support::TestDatabase;
 use reqwest::StatusCode;
 use server::config::Secret;
 
-use crate::helpers::{spawn_app, spawn_app_on_postgres, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app, spawn_app_on_postgres, spawn_app_with};
 
 const METRICS_TOKEN: &str = "a scrape token";
 
@@ -62,6 +62,28 @@ async fn responses_carry_a_request_id() {
     app.shutdown().await;
 }
 
+/// A server whose `/metrics` has a listener of its own and/or asks for [`METRICS_TOKEN`].
+async fn with_metrics(own_listener: bool, token: bool) -> TestApp {
+    spawn_app_with(TestDatabase::sqlite(), |config| {
+        if own_listener {
+            config.metrics.listen = Some("127.0.0.1:0".parse().unwrap());
+        }
+        if token {
+            config.metrics.token = Some(Secret::new(METRICS_TOKEN));
+        }
+    })
+    .await
+}
+
+/// `GET url`, with `Authorization: Bearer token` when given.
+async fn scrape(app: &TestApp, url: &str, token: Option<&str>) -> reqwest::Response {
+    let mut request = app.client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
 #[tokio::test]
 async fn metrics_are_not_served_unless_given_a_listener_or_a_token() {
     let app = spawn_app().await;
@@ -71,10 +93,7 @@ async fn metrics_are_not_served_unless_given_a_listener_or_a_token() {
 
 #[tokio::test]
 async fn metrics_on_the_main_listener_need_the_bearer_token() {
-    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
-        config.metrics.token = Some(Secret::new(METRICS_TOKEN));
-    })
-    .await;
+    let app = with_metrics(false, true).await;
     let url = format!("{}/metrics", app.address);
     for presented in [
         None,
@@ -82,68 +101,35 @@ async fn metrics_on_the_main_listener_need_the_bearer_token() {
         Some("a scrape toke"),
         Some("a scrape token!"),
     ] {
-        let mut request = app.client.get(&url);
-        if let Some(token) = presented {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
+        let response = scrape(&app, &url, presented).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{presented:?}");
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
     }
-    let response = app
-        .client
-        .get(&url)
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let response = scrape(&app, &url, Some(METRICS_TOKEN)).await;
     assert_eq!(response.status(), StatusCode::OK);
     app.shutdown().await;
 }
 
 #[tokio::test]
 async fn metrics_on_their_own_listener_are_absent_from_the_main_one() {
-    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
-        config.metrics.listen = Some("127.0.0.1:0".parse().unwrap());
-    })
-    .await;
+    let app = with_metrics(true, false).await;
     let metrics = app.metrics_address.clone().expect("a metrics listener");
     assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
-    let response = app
-        .client
-        .get(format!("{metrics}/metrics"))
-        .send()
-        .await
-        .unwrap();
+    let response = scrape(&app, &format!("{metrics}/metrics"), None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("ai_gateway_"));
     // Nothing else is served there.
     for path in ["/healthz", "/login", "/api/ai/openapi.json"] {
-        let response = app
-            .client
-            .get(format!("{metrics}{path}"))
-            .send()
-            .await
-            .unwrap();
+        let response = scrape(&app, &format!("{metrics}{path}"), None).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
     app.shutdown().await;
 
-    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
-        config.metrics.listen = Some("127.0.0.1:0".parse().unwrap());
-        config.metrics.token = Some(Secret::new(METRICS_TOKEN));
-    })
-    .await;
+    let app = with_metrics(true, true).await;
     let url = format!("{}/metrics", app.metrics_address.clone().unwrap());
-    let refused = app.client.get(&url).send().await.unwrap();
+    let refused = scrape(&app, &url, None).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    let allowed = app
-        .client
-        .get(&url)
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let allowed = scrape(&app, &url, Some(METRICS_TOKEN)).await;
     assert_eq!(allowed.status(), StatusCode::OK);
     assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
     app.shutdown().await;
@@ -151,10 +137,7 @@ async fn metrics_on_their_own_listener_are_absent_from_the_main_one() {
 
 #[tokio::test]
 async fn metrics_count_calls_by_integration_and_status_in_prometheus_format() {
-    let app = spawn_app_with(TestDatabase::sqlite(), |config| {
-        config.metrics.token = Some(Secret::new(METRICS_TOKEN));
-    })
-    .await;
+    let app = with_metrics(false, true).await;
     app.integration("measured", |_, _| {}).await;
     let token = app.token().await;
     let body = serde_json::json!({ "args": { "question": "hi" } });
@@ -164,13 +147,8 @@ async fn metrics_count_calls_by_integration_and_status_in_prometheus_format() {
             .status(),
         StatusCode::OK
     );
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let url = format!("{}/metrics", app.address);
+    let response = scrape(&app, &url, Some(METRICS_TOKEN)).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         response.headers()["content-type"]

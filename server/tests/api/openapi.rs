@@ -217,15 +217,20 @@ async fn docs_can_be_switched_off_by_configuration() {
     app.shutdown().await;
 }
 
-#[tokio::test]
-async fn docs_can_ask_for_a_password() {
-    let app = spawn_app_with(TestDatabase::sqlite(), |c| {
+/// A server whose docs ask for the Basic credentials `reader` / `open sesame`.
+async fn with_docs_password() -> crate::helpers::TestApp {
+    spawn_app_with(TestDatabase::sqlite(), |c| {
         c.docs.auth = Some(DocsAuth {
             user: "reader".to_owned(),
             password: server::config::Secret::new("open sesame"),
         });
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn docs_can_ask_for_a_password() {
+    let app = with_docs_password().await;
     let url = format!("{}/api/ai/openapi.json", app.address);
     let anonymous = app.client.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
@@ -267,13 +272,7 @@ async fn docs_can_ask_for_a_password() {
 
 #[tokio::test]
 async fn repeated_wrong_docs_passwords_lock_that_address_out_with_429() {
-    let app = spawn_app_with(TestDatabase::sqlite(), |c| {
-        c.docs.auth = Some(DocsAuth {
-            user: "reader".to_owned(),
-            password: server::config::Secret::new("open sesame"),
-        });
-    })
-    .await;
+    let app = with_docs_password().await;
     let url = format!("{}/api/ai/openapi.json", app.address);
     let read = |client: &reqwest::Client, password: &str| {
         client.get(&url).basic_auth("reader", Some(password)).send()
