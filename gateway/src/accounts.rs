@@ -86,14 +86,20 @@ pub fn generate_password() -> Password {
     Password::new(plain)
 }
 
+/// Trimmed, lower-cased and storable (a NUL, which PostgreSQL refuses in text, becomes U+FFFD):
+/// every lookup of an account goes through here, so odd bytes are an unknown account, never a
+/// database error.
 fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    crate::store::storable(email.trim()).to_lowercase()
 }
 
 fn check(email: &str, password: &Password) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
     let valid_email = email.len() <= MAX_EMAIL_LEN
-        && !email.chars().any(char::is_whitespace)
+        // U+FFFD is what a NUL became in `normalise_email`; no address holds one.
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == char::REPLACEMENT_CHARACTER)
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && !domain.is_empty() && !domain.contains('@')
         });

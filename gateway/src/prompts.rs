@@ -1431,6 +1431,13 @@ mod tests {
             text
         );
         assert!(once.render(&args(json!({ "text": text })), 999).is_err());
+        // Bytes, not characters, and never half a character: 250 crabs are 1,000 bytes.
+        let crabs = "🦀".repeat(250);
+        assert_eq!(
+            once.render(&args(json!({ "text": crabs })), 1000).unwrap(),
+            crabs
+        );
+        assert!(once.render(&args(json!({ "text": crabs })), 999).is_err());
     }
 
     /// Templates that use every variable type the ways prompts do: printed, looped over,

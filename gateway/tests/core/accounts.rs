@@ -472,3 +472,31 @@ crate::on_each_engine!(
         t
     }
 );
+
+crate::on_each_engine!(
+    odd_bytes_in_an_email_are_a_wrong_sign_in_or_a_field_error,
+    |t: TestGateway| async move {
+        t.gateway
+            .create_admin("ada@example.com", &password())
+            .await
+            .unwrap();
+        let long = format!("{}@example.com", "🦀".repeat(300));
+        for email in ["ada\0@example.com", "\0", "🦀@example.com", long.as_str()] {
+            assert!(
+                matches!(
+                    t.gateway.login(email, &password(), None).await,
+                    Err(LoginError::InvalidCredentials)
+                ),
+                "{email:?}"
+            );
+            match t.gateway.create_admin(email, &password()).await {
+                Err(Error::Invalid(errors)) => assert!(errors.contains("email"), "{errors:?}"),
+                Ok(admin) if !email.contains('\0') && email.len() <= 254 => {
+                    assert_eq!(admin.email, email.to_lowercase());
+                }
+                other => panic!("{email:?}: expected a field error, got {other:?}"),
+            }
+        }
+        t
+    }
+);
