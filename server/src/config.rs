@@ -337,15 +337,15 @@ impl Config {
                 "MiB",
                 env("AI_GATEWAY_TELEMETRY_SPILL_MAX_MB"),
                 file.telemetry_spill_max_mb,
-                DEFAULT_TELEMETRY_SPILL_MAX_MB,
-            )?,
+            )?
+            .unwrap_or(DEFAULT_TELEMETRY_SPILL_MAX_MB),
             max_prompt_kb: at_least_one(
                 "AI_GATEWAY_MAX_PROMPT_KB",
                 "KiB",
                 env("AI_GATEWAY_MAX_PROMPT_KB"),
                 file.max_prompt_kb,
-                DEFAULT_MAX_PROMPT_KB,
-            )?,
+            )?
+            .unwrap_or(DEFAULT_MAX_PROMPT_KB),
             // Environment only: a password has no business in a configuration file.
             bootstrap_admin: BootstrapAdmin {
                 email: env("AI_GATEWAY_ADMIN_EMAIL"),
@@ -398,21 +398,11 @@ fn connection_config(
             .transpose()
             .map(|value| value.unwrap_or(default))
     };
-    let count = |name: &str, file: Option<u64>| -> anyhow::Result<Option<usize>> {
-        let value = match env(name) {
-            Some(text) => text
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| anyhow::anyhow!("{name}: {text:?} is not a whole number"))?,
-            None => match file {
-                Some(value) => value,
-                None => return Ok(None),
-            },
-        };
-        match usize::try_from(value) {
-            Ok(value) if value > 0 => Ok(Some(value)),
-            _ => anyhow::bail!("{name}: {value} must be at least 1"),
-        }
+    let count = |name: &str, unit: &str, file: Option<u64>| -> anyhow::Result<Option<usize>> {
+        let count = at_least_one(name, unit, env(name), file)?;
+        count
+            .map(|count| usize::try_from(count).map_err(|_| anyhow::anyhow!("{name} is too large")))
+            .transpose()
     };
     let config = ConnectionConfig {
         header_read_timeout: timeout(
@@ -430,9 +420,14 @@ fn connection_config(
             file.body_read_timeout,
             defaults.body_read_timeout,
         )?,
-        max_connections: count("AI_GATEWAY_MAX_CONNECTIONS", file.max_connections)?,
+        max_connections: count(
+            "AI_GATEWAY_MAX_CONNECTIONS",
+            "connections",
+            file.max_connections,
+        )?,
         console_requests_per_client: count(
             "AI_GATEWAY_CONSOLE_REQUESTS_PER_CLIENT",
+            "requests",
             file.console_requests_per_client,
         )?
         .unwrap_or(defaults.console_requests_per_client),
@@ -459,26 +454,29 @@ pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-/// A whole number of `unit`s, at least one: a bound of zero (a spill that holds nothing, a
-/// prompt that may not be rendered) is never what an operator means.
+/// A whole number of `unit`s, at least one, from the variable `name` or else the file; `None`
+/// when neither sets it. A bound of zero (a spill that holds nothing, a prompt that may not be
+/// rendered, no connections) is never what an operator means.
 fn at_least_one(
     name: &str,
     unit: &str,
     env: Option<String>,
     file: Option<u64>,
-    default: u64,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Option<u64>> {
     let count = match env {
         Some(text) => text
             .trim()
             .parse()
             .map_err(|_| anyhow::anyhow!("{name} {text:?} is not a number of {unit}"))?,
-        None => file.unwrap_or(default),
+        None => match file {
+            Some(count) => count,
+            None => return Ok(None),
+        },
     };
     if count == 0 {
         anyhow::bail!("{name} must be at least 1");
     }
-    Ok(count)
+    Ok(Some(count))
 }
 
 /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); anything else is an error, not "off".
