@@ -14,6 +14,7 @@ pub mod limits;
 pub mod manifest;
 pub mod metrics;
 pub mod openapi;
+pub mod options;
 pub mod payload;
 pub mod prompts;
 pub mod settings;

@@ -19,7 +19,7 @@ use utoipa::openapi::{
 };
 
 use crate::catalog::{self, CatalogSnapshot};
-use crate::payload::CALLER_OPTIONS;
+use crate::options;
 use crate::snapshot::{LiveIntegration, Snapshot};
 use crate::tokens::INVOKE_ABILITY;
 
@@ -46,6 +46,8 @@ pub struct Mount<'a> {
     pub prefix: &'a str,
     /// The deployment's public address, listed as the server when known.
     pub public_url: Option<&'a str>,
+    /// The deployment's cap on `max_tokens`, stated as the option's maximum.
+    pub max_tokens_ceiling: u32,
 }
 
 /// The document as the snapshot describes the API right now.
@@ -70,7 +72,7 @@ pub fn document(snapshot: &Snapshot, catalog: &CatalogSnapshot, mount: Mount<'_>
                 path,
                 PathItem::new(
                     HttpMethod::Post,
-                    native_operation(live, catalog, route, summary),
+                    native_operation(live, catalog, route, summary, mount.max_tokens_ceiling),
                 ),
             );
         }
@@ -91,7 +93,10 @@ pub fn document(snapshot: &Snapshot, catalog: &CatalogSnapshot, mount: Mount<'_>
     paths = paths
         .path(
             OPENAI_CHAT_ROUTE,
-            PathItem::new(HttpMethod::Post, openai_chat_operation(&slugs)),
+            PathItem::new(
+                HttpMethod::Post,
+                openai_chat_operation(&slugs, mount.max_tokens_ceiling),
+            ),
         )
         .path(
             OPENAI_MODELS_ROUTE,
@@ -147,6 +152,7 @@ fn native_operation(
     catalog: &CatalogSnapshot,
     route: &str,
     summary: &str,
+    ceiling: u32,
 ) -> utoipa::openapi::path::Operation {
     let slug = &live.integration.fields.slug;
     let action = route.trim_start_matches("/{slug}/");
@@ -163,7 +169,7 @@ fn native_operation(
                     .content(
                         "application/json",
                         ContentBuilder::new()
-                            .schema(Some(native_body(live, route)))
+                            .schema(Some(native_body(live, route, ceiling)))
                             .build(),
                     )
                     .build(),
@@ -244,10 +250,10 @@ fn describe(live: &LiveIntegration, catalog: &CatalogSnapshot) -> String {
     lines.join("\n\n")
 }
 
-fn native_body(live: &LiveIntegration, route: &str) -> Schema {
+fn native_body(live: &LiveIntegration, route: &str, ceiling: u32) -> Schema {
     let mut body = object()
         .property("args", args_schema(&live.version.draft.variables))
-        .property("options", options_schema())
+        .property("options", options_schema(ceiling))
         .property(
             "stream",
             typed(Type::Boolean, "Answer as Server-Sent Events."),
@@ -312,40 +318,19 @@ fn variable_schema(variable: &PromptVariable) -> ObjectBuilder {
         .default(variable.default.clone())
 }
 
-/// The per-call overrides a caller may send; anything else is refused with a field error.
-fn options_schema() -> ObjectBuilder {
+/// The per-call overrides a caller may send, from the definitions their checks use; anything
+/// else is refused with a field error.
+fn options_schema(ceiling: u32) -> ObjectBuilder {
     let mut options = object()
         .description(Some(
-            "Per-call generation overrides (allow-listed; other keys are refused).",
+            "Per-call generation overrides (allow-listed; other keys are refused). Numeric \
+             options also take their number as text (`\"1024\"`).",
         ))
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-    for name in CALLER_OPTIONS {
-        let schema: Schema = match *name {
-            "max_tokens" | "top_k" | "seed" => ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(if *name == "max_tokens" { 1 } else { 0 }))
-                .into(),
-            "temperature" => number_between(0.0, 2.0),
-            "top_p" => number_between(0.0, 1.0),
-            "frequency_penalty" | "presence_penalty" => number_between(-2.0, 2.0),
-            "repetition_penalty" => number_between(0.0, 2.0),
-            "stop" => ObjectBuilder::new()
-                .schema_type(SchemaType::from_iter([Type::String, Type::Array]))
-                .description(Some("A stop sequence or a list of them."))
-                .into(),
-            _ => object().into(),
-        };
-        options = options.property(*name, schema);
+    for param in options::caller_params() {
+        options = options.property(param.name, param.schema(Some(ceiling)));
     }
     options
-}
-
-fn number_between(min: f64, max: f64) -> Schema {
-    ObjectBuilder::new()
-        .schema_type(Type::Number)
-        .minimum(Some(min))
-        .maximum(Some(max))
-        .into()
 }
 
 fn message_schema() -> ObjectBuilder {
@@ -361,8 +346,8 @@ fn message_schema() -> ObjectBuilder {
         .required("content")
 }
 
-fn openai_chat_operation(slugs: &[&str]) -> utoipa::openapi::path::Operation {
-    let body = object()
+fn openai_chat_operation(slugs: &[&str], ceiling: u32) -> utoipa::openapi::path::Operation {
+    let mut body = object()
         .property(
             "model",
             ObjectBuilder::new()
@@ -385,12 +370,15 @@ fn openai_chat_operation(slugs: &[&str]) -> utoipa::openapi::path::Operation {
                 typed(Type::Boolean, "End the stream with a usage chunk."),
             ),
         )
-        .property(
-            "max_tokens",
-            ObjectBuilder::new().schema_type(Type::Integer),
-        )
-        .property("temperature", number_between(0.0, 2.0))
         .required("model");
+    // OpenAI's sampling fields sit at the top level, checked by the native options' definitions;
+    // `max_completion_tokens` is OpenAI's newer name for `max_tokens`.
+    for param in options::caller_params() {
+        body = body.property(param.name, param.schema(Some(ceiling)));
+        if param.name == "max_tokens" {
+            body = body.property("max_completion_tokens", param.schema(Some(ceiling)));
+        }
+    }
     OperationBuilder::new()
         .operation_id(Some("openai_chat_completions"))
         .tag(OPENAI_TAG)

@@ -1,24 +1,13 @@
 //! Composing the OpenRouter request body from a version, the chat messages and the caller's
 //! options, and checking a version's server-tool settings when it is saved.
 
+use std::collections::BTreeMap;
+
 use gateway_types::{CachingMode, FieldErrors, ServerTools, VersionDraft};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-/// Options a caller may set per call; everything else is the integration's to decide.
-pub const CALLER_OPTIONS: &[&str] = &[
-    "max_tokens",
-    "temperature",
-    "top_p",
-    "top_k",
-    "frequency_penalty",
-    "presence_penalty",
-    "repetition_penalty",
-    "seed",
-    "stop",
-    "response_format",
-    "reasoning",
-];
+use crate::options::{self, Shape};
 
 /// Keys the gateway sets itself; neither version defaults nor callers can override them.
 const OWNED_KEYS: &[&str] = &[
@@ -32,28 +21,6 @@ const OWNED_KEYS: &[&str] = &[
     "stream_options",
     "tools",
 ];
-
-/// Parameters OpenRouter only takes as numbers.
-const NUMERIC_PARAMS: &[&str] = &[
-    "temperature",
-    "top_p",
-    "top_k",
-    "min_p",
-    "top_a",
-    "frequency_penalty",
-    "presence_penalty",
-    "repetition_penalty",
-    "seed",
-    "max_tokens",
-    "max_completion_tokens",
-    "top_logprobs",
-];
-
-/// Output-length parameters, capped by the deployment's ceiling.
-const TOKEN_LIMIT_PARAMS: &[&str] = &["max_tokens", "max_completion_tokens"];
-
-/// Text parameters whose values must never be read as numbers or booleans (`stop: "1"`).
-const TEXT_PARAMS: &[&str] = &["stop"];
 
 const WEB_SEARCH_ENGINES: &[&str] = &[
     "auto",
@@ -102,28 +69,21 @@ pub fn compose(input: &PayloadInput<'_>) -> Result<Value, FieldErrors> {
         if OWNED_KEYS.contains(&key.as_str()) {
             continue;
         }
-        match typed_param(key, value, ceiling) {
+        match default_param(key, value, ceiling) {
             Ok(Some(value)) => {
                 body.insert(key.clone(), value);
             }
             Ok(None) => {}
-            // Defaults are checked when a version is saved; one that slipped through must not
-            // break every call, so it is left out.
+            // Defaults are checked when a version is saved; one saved before a rule existed must
+            // not break every call, so it is left out.
             Err(problem) => {
                 tracing::warn!(param = %key, problem, "left out an invalid default parameter")
             }
         }
     }
     for (key, value) in input.caller_options {
-        if OWNED_KEYS.contains(&key.as_str()) {
-            continue;
-        }
         let field = format!("options.{key}");
-        if !CALLER_OPTIONS.contains(&key.as_str()) {
-            errors.add(field, "This option cannot be set by callers.");
-            continue;
-        }
-        match typed_param(key, value, ceiling) {
+        match caller_option(key, value, ceiling) {
             Ok(Some(value)) => {
                 body.insert(key.clone(), value);
             }
@@ -159,65 +119,57 @@ pub fn compose(input: &PayloadInput<'_>) -> Result<Value, FieldErrors> {
     Ok(Value::Object(body))
 }
 
-/// The value to send for one parameter, `None` when it is unset, or what is wrong with it.
-fn typed_param(key: &str, value: &Value, ceiling: u32) -> Result<Option<Value>, &'static str> {
-    let Some(value) = typed(key, value) else {
-        return Ok(None);
-    };
-    if !NUMERIC_PARAMS.contains(&key) {
-        return Ok(Some(value));
+/// A caller's option as sent, `None` when it is unset, or why it is refused: every option is
+/// acted on or refused, none is dropped.
+fn caller_option(key: &str, value: &Value, ceiling: u32) -> Result<Option<Value>, String> {
+    if key == "stream" {
+        return Err("Not an option: set `stream` at the top of the body.".to_owned());
     }
-    let number = value.as_f64().ok_or("must be a number.")?;
-    if !TOKEN_LIMIT_PARAMS.contains(&key) {
-        return Ok(Some(value));
+    if OWNED_KEYS.contains(&key) {
+        return Err("The gateway sets this itself; it cannot be an option.".to_owned());
     }
-    let tokens = number.trunc();
-    if tokens < 1.0 {
-        return Err("must be at least 1.");
+    match options::find(key) {
+        Some(param) if param.caller => param.check(value, Some(ceiling)),
+        Some(_) => Err("Only the integration's default parameters set this.".to_owned()),
+        None => Err(options::UNKNOWN_FIELD.to_owned()),
     }
-    // The float-to-int cast saturates, and the ceiling bounds it anyway.
-    Ok(Some(Value::from((tokens as u64).min(u64::from(ceiling)))))
 }
 
-/// A value as the console's text inputs store it, given its JSON type: numeric strings become
-/// numbers, `"true"`/`"false"` booleans, and JSON object or array text that JSON. Null and empty
-/// strings mean "not set".
-fn typed(key: &str, value: &Value) -> Option<Value> {
-    let text = match value {
-        Value::Null => return None,
-        Value::String(text) => text.trim(),
-        other => return Some(other.clone()),
+/// A version's default parameter as sent: a known one by its definition, capped by today's
+/// ceiling (which may have been lowered since the version was saved); another one of OpenRouter's
+/// many parameters passed on with its JSON type.
+fn default_param(key: &str, value: &Value, ceiling: u32) -> Result<Option<Value>, String> {
+    let Some(param) = options::find(key) else {
+        return Ok(options::typed(None, value));
     };
-    if text.is_empty() {
-        return None;
-    }
-    if text.starts_with(['{', '[']) {
-        return match serde_json::from_str::<Value>(text) {
-            Ok(parsed) if !parsed.is_null() => Some(parsed),
-            _ => Some(value.clone()),
-        };
-    }
-    if TEXT_PARAMS.contains(&key) {
-        return Some(value.clone());
-    }
-    let typed = match text {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        _ => number(text).unwrap_or_else(|| value.clone()),
-    };
-    Some(typed)
+    let checked = param.check(value, None)?;
+    Ok(match (param.shape, checked) {
+        (Shape::TokenLimit, Some(tokens)) => tokens
+            .as_u64()
+            .map(|tokens| Value::from(tokens.min(u64::from(ceiling)))),
+        (_, checked) => checked,
+    })
 }
 
-/// Integers stay integers (`"1024"` → `1024`), other finite decimals become floats.
-fn number(text: &str) -> Option<Value> {
-    if let Ok(integer) = text.parse::<i64>() {
-        return Some(integer.into());
+/// Checks a version's default parameters against the definitions callers' options follow, keyed
+/// `default_params.<name>` as the console names its inputs.
+pub fn check_defaults(params: &BTreeMap<String, Value>) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    for (key, value) in params {
+        let field = format!("default_params.{key}");
+        if key.trim().is_empty() {
+            errors.add("default_params", "A parameter name may not be blank.");
+        } else if value.is_null() {
+            errors.add(field, "Remove the parameter instead of leaving it empty.");
+        } else if OWNED_KEYS.contains(&key.as_str()) {
+            errors.add(field, "The gateway sets this itself; remove it.");
+        } else if let Some(param) = options::find(key)
+            && let Err(problem) = param.check(value, None)
+        {
+            errors.add(field, problem);
+        }
     }
-    if let Ok(integer) = text.parse::<u64>() {
-        return Some(integer.into());
-    }
-    let float = text.parse::<f64>().ok()?;
-    serde_json::Number::from_f64(float).map(Value::Number)
+    errors.into_result(())
 }
 
 /// Marks the prompt prefix for explicit provider caching: the first system message, or the
@@ -461,12 +413,7 @@ mod tests {
             "usage": false, "timeout": "5", "stream": true, "stream_options": {}, "tools": [],
             "messages": []
         }));
-        let body = compose_with(
-            &version,
-            json!({"model": "evil/model", "stream": true, "tools": [{"type": "function"}],
-                   "provider": {"sort": "price"}}),
-        )
-        .unwrap();
+        let body = compose_with(&version, json!({})).unwrap();
         assert_eq!(body["models"], json!(["openai/gpt-4o-mini"]));
         assert!(body.get("model").is_none());
         assert!(body.get("timeout").is_none());
@@ -476,6 +423,24 @@ mod tests {
         assert_eq!(body["usage"], json!({"include": true}));
         assert_eq!(body["messages"], json!([user("Hi")]));
         assert_eq!(body["provider"]["data_collection"], "deny");
+        // A caller's attempt is refused, not dropped.
+        let errors = compose_with(
+            &version,
+            json!({"model": "evil/model", "stream": true, "tools": [{"type": "function"}],
+                   "provider": {"sort": "price"}}),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "options.model",
+                "options.provider",
+                "options.stream",
+                "options.tools"
+            ]
+        );
+        assert!(errors.0["options.stream"][0].contains("top of the body"));
     }
 
     #[test]
@@ -486,11 +451,13 @@ mod tests {
             json!({"plugins": [], "logit_bias": {}, "seed": 3}),
         )
         .unwrap_err();
-        assert_eq!(
-            errors.0["options.plugins"],
-            ["This option cannot be set by callers."]
-        );
+        assert_eq!(errors.0["options.plugins"], [options::UNKNOWN_FIELD]);
         assert!(errors.contains("options.logit_bias"));
+        let errors = compose_with(&version, json!({"min_p": 0.1})).unwrap_err();
+        assert_eq!(
+            errors.0["options.min_p"],
+            ["Only the integration's default parameters set this."]
+        );
         assert!(!errors.contains("options.seed"));
     }
 
@@ -499,8 +466,8 @@ mod tests {
         let version = version(&["openai/gpt-4o-mini"]);
         let errors =
             compose_with(&version, json!({"temperature": "warm", "top_k": true})).unwrap_err();
-        assert_eq!(errors.0["options.temperature"], ["must be a number."]);
-        assert_eq!(errors.0["options.top_k"], ["must be a number."]);
+        assert_eq!(errors.0["options.temperature"], ["Must be a number."]);
+        assert_eq!(errors.0["options.top_k"], ["Must be a whole number."]);
     }
 
     #[test]
@@ -512,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn the_token_ceiling_caps_defaults_and_caller_values() {
+    fn the_token_ceiling_caps_defaults_and_refuses_larger_caller_values() {
         let version = with_defaults(json!({"max_tokens": "20000", "max_completion_tokens": 9000}));
         let caller = options(json!({}));
         let mut request = input(&version, &caller);
@@ -521,20 +488,20 @@ mod tests {
         assert_eq!(body["max_tokens"], json!(4096));
         assert_eq!(body["max_completion_tokens"], json!(4096));
 
-        let caller = options(json!({"max_tokens": 100_000}));
-        let body = compose(&PayloadInput {
-            caller_options: &caller,
-            ..request.clone()
-        })
-        .unwrap();
-        assert_eq!(body["max_tokens"], json!(4096));
-
-        let caller = options(json!({"max_tokens": "256.9"}));
-        let body = compose(&PayloadInput {
-            caller_options: &caller,
-            ..request.clone()
-        })
-        .unwrap();
+        let with_caller = |caller: &Map<String, Value>| {
+            compose(&PayloadInput {
+                caller_options: caller,
+                ..request.clone()
+            })
+        };
+        let errors = with_caller(&options(json!({"max_tokens": 100_000}))).unwrap_err();
+        assert_eq!(
+            errors.0["options.max_tokens"],
+            ["Must be at most 4096 (this deployment's ceiling)."]
+        );
+        // A fraction is refused, never cut to a whole number.
+        assert!(with_caller(&options(json!({"max_tokens": "256.9"}))).is_err());
+        let body = with_caller(&options(json!({"max_tokens": "256"}))).unwrap();
         assert_eq!(body["max_tokens"], json!(256));
     }
 
@@ -542,8 +509,32 @@ mod tests {
     fn token_limits_below_one_are_field_errors() {
         let version = version(&["openai/gpt-4o-mini"]);
         let errors = compose_with(&version, json!({"max_tokens": 0})).unwrap_err();
-        assert_eq!(errors.0["options.max_tokens"], ["must be at least 1."]);
+        assert_eq!(errors.0["options.max_tokens"], ["Must be at least 1."]);
         assert!(compose_with(&version, json!({"max_tokens": -5})).is_err());
+    }
+
+    #[test]
+    fn default_params_are_checked_by_the_caller_options_definitions() {
+        let defaults: BTreeMap<String, Value> = serde_json::from_value(json!({
+            "temperature": "abc", "max_tokens": -5, "stream": true, "top_logprobs": 30,
+            "verbosity": "low", "seed": "42", "max_completion_tokens": 100_000
+        }))
+        .unwrap();
+        let errors = check_defaults(&defaults).unwrap_err();
+        let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "default_params.max_tokens",
+                "default_params.stream",
+                "default_params.temperature",
+                "default_params.top_logprobs"
+            ]
+        );
+        assert_eq!(
+            errors.0["default_params.temperature"],
+            ["Must be a number."]
+        );
     }
 
     #[test]

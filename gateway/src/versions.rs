@@ -59,15 +59,8 @@ pub fn check_draft(draft: &VersionDraft) -> Result<Prompt, FieldErrors> {
             );
         }
     }
-    for (key, value) in &draft.default_params {
-        if key.trim().is_empty() {
-            errors.add("default_params", "A parameter name may not be blank.");
-        } else if value.is_null() {
-            errors.add(
-                format!("default_params.{key}"),
-                "Remove the parameter instead of leaving it empty.",
-            );
-        }
+    if let Err(param_errors) = payload::check_defaults(&draft.default_params) {
+        errors.0.extend(param_errors.0);
     }
     if draft
         .notes

@@ -10,6 +10,9 @@ use gateway::types::FieldErrors;
 use gateway::upstream::UpstreamError;
 use serde_json::{Value, json};
 
+/// The error class of a request the AI provider refused as invalid (answered 422).
+pub const UPSTREAM_REJECTED_REQUEST: &str = "upstream_rejected_request";
+
 /// A failed API request, ready to be answered.
 #[derive(Debug)]
 pub struct ApiError {
@@ -51,6 +54,11 @@ impl ApiError {
     /// The same status and headers with another body shape (the OpenAI-compatible API's).
     pub fn with_body(self, body: Value) -> Self {
         Self { body, ..self }
+    }
+
+    /// The same body and headers with another status (the OpenAI-compatible API's 400 for 422).
+    pub fn with_status(self, status: StatusCode) -> Self {
+        Self { status, ..self }
     }
 
     /// Also usable as one line of a stream's error event.
@@ -120,13 +128,33 @@ impl From<LoginError> for ApiError {
     }
 }
 
-/// The provider's failure, told without internals: what kind of failure, never raw bodies.
+/// The provider's failure, told without internals: what kind of failure, never raw bodies. A
+/// request the provider refused on its merits is the caller's input at fault, not an outage: a
+/// 422 of its own class with the provider's reason.
 fn upstream_error(error: &UpstreamError) -> ApiError {
     match error {
         UpstreamError::Timeout => ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "The AI provider did not answer in time.",
         ),
+        UpstreamError::Status {
+            status: 400 | 413 | 422,
+            message,
+            ..
+        }
+        | UpstreamError::ErrorInBody {
+            status: Some(400 | 413 | 422),
+            message,
+            ..
+        } => {
+            tracing::info!(error = %error, "the AI provider refused the request");
+            let mut refused = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("The AI provider refused the request: {message}"),
+            );
+            refused.body["error_class"] = Value::from(UPSTREAM_REJECTED_REQUEST);
+            refused
+        }
         other => {
             tracing::warn!(error = %other, "upstream request failed");
             let mut failed =

@@ -3,6 +3,7 @@
 
 use axum::extract::{FromRequest, Request};
 use gateway::invoke::ChatMessage;
+use gateway::options;
 use gateway::types::FieldErrors;
 use gateway::{Audience, Call, Caller, Delivery, Target, Turn};
 use serde_json::{Map, Value};
@@ -74,9 +75,15 @@ pub(crate) struct ConverseBody {
     stream: bool,
 }
 
+/// The top-level fields of `POST /{slug}/chat`; any other is refused naming it.
+const CHAT_FIELDS: &[&str] = &["args", "messages", "options", "stream"];
+/// The top-level fields of `POST /{slug}/converse`.
+const CONVERSE_FIELDS: &[&str] = &["conversation_id", "message", "args", "options", "stream"];
+
 impl ParseBody for ChatBody {
     fn parse(body: &Map<String, Value>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
+        refuse_unknown(body, CHAT_FIELDS, &mut errors);
         let parsed = Self {
             args: object(body, "args", &mut errors),
             messages: messages(body, &mut errors),
@@ -119,6 +126,7 @@ pub(crate) fn delivery(stream: bool) -> Delivery {
 impl ParseBody for ConverseBody {
     fn parse(body: &Map<String, Value>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
+        refuse_unknown(body, CONVERSE_FIELDS, &mut errors);
         let conversation_id = match body.get("conversation_id") {
             None | Some(Value::Null) => None,
             Some(Value::String(id)) if id.is_empty() => None,
@@ -165,6 +173,14 @@ impl ConverseBody {
             },
             ..Call::new(api_target(slug))
         }
+    }
+}
+
+/// A field error for every top-level field outside `known`: nothing a caller sends is dropped
+/// without a word.
+fn refuse_unknown(body: &Map<String, Value>, known: &[&str], errors: &mut FieldErrors) {
+    for key in body.keys().filter(|key| !known.contains(&key.as_str())) {
+        errors.add(key.as_str(), options::UNKNOWN_FIELD);
     }
 }
 
@@ -235,11 +251,18 @@ pub(crate) struct OpenAiBody {
     pub include_usage: bool,
 }
 
-/// OpenAI fields that mean nothing here and are accepted silently (`n` must stay 1).
-const IGNORED_OPENAI_FIELDS: &[&str] = &[
+/// The top-level fields `/v1/chat/completions` takes besides the sampling fields (the caller
+/// options under their OpenAI names): what the gateway acts on, and OpenAI fields that change
+/// nothing here (`n` must stay 1, `store` false). Any other field is refused naming it.
+const OPENAI_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "args",
+    "stream",
+    "stream_options",
+    "max_completion_tokens",
     "user",
     "n",
-    "stream_options",
     "store",
     "metadata",
     "parallel_tool_calls",
@@ -258,19 +281,32 @@ impl ParseBody for OpenAiBody {
         if body.get("n").is_some_and(|n| n.as_u64() != Some(1)) {
             errors.add("n", "Only one choice per request is supported.");
         }
+        if body
+            .get("store")
+            .is_some_and(|store| !matches!(store, Value::Null | Value::Bool(false)))
+        {
+            errors.add(
+                "store",
+                "The gateway does not store completions for OpenAI.",
+            );
+        }
+        if body.contains_key("max_tokens") && body.contains_key("max_completion_tokens") {
+            errors.add(
+                "max_completion_tokens",
+                "Set max_tokens or max_completion_tokens, not both.",
+            );
+        }
         let mut options = Map::new();
         for (key, value) in body {
-            let key = if key == "max_completion_tokens" {
+            let option = if key == "max_completion_tokens" {
                 "max_tokens"
             } else {
                 key.as_str()
             };
-            if gateway::payload::CALLER_OPTIONS.contains(&key) {
-                options.insert(key.to_owned(), value.clone());
-            } else if !matches!(key, "model" | "messages" | "args" | "stream")
-                && !IGNORED_OPENAI_FIELDS.contains(&key)
-            {
-                errors.add(key, "This field is not supported by the gateway.");
+            if options::caller_params().any(|param| param.name == option) {
+                options.insert(option.to_owned(), value.clone());
+            } else if !OPENAI_FIELDS.contains(&key.as_str()) {
+                errors.add(key.as_str(), options::UNKNOWN_FIELD);
             }
         }
         let parsed = Self {

@@ -61,6 +61,7 @@ pub(crate) async fn document(State(gateway): State<Gateway>, docs: Shared) -> Re
     let mount = Mount {
         prefix: &docs.prefix,
         public_url: docs.public_url.as_deref(),
+        max_tokens_ceiling: gateway.config().max_tokens_ceiling,
     };
     Json(openapi::document(
         &gateway.snapshot(),

@@ -11,6 +11,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt, stream};
 use gateway::invoke::{InvokeStream, StreamItem};
+use gateway::options;
 use gateway::{Call, Caller, CallerKind, Gateway, Outcome, wire};
 use serde_json::{Value, json};
 
@@ -98,10 +99,17 @@ fn chunks(slug: &str, include_usage: bool, events: InvokeStream) -> Response {
 
 fn openai_error(error: ApiError) -> Response {
     let body = openai_error_body(&error);
-    error.with_body(body).into_response()
+    // OpenAI answers invalid requests with 400, where the native API says 422.
+    let status = match error.status() {
+        StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
+        status => status,
+    };
+    error.with_body(body).with_status(status).into_response()
 }
 
-/// `{error: {message, type, param, code}}` as OpenAI writes it.
+/// `{error: {message, type, param, code}}` as OpenAI writes it: `param` is the first field at
+/// fault under its `/v1` name (the options are top-level fields here), `code` the failure's class,
+/// or for a refused field OpenAI's `unknown_parameter` / `invalid_value`.
 fn openai_error_body(error: &ApiError) -> Value {
     let body = error.body();
     let kind = match error.status() {
@@ -113,15 +121,24 @@ fn openai_error_body(error: &ApiError) -> Value {
         s if s.is_server_error() => "api_error",
         _ => "invalid_request_error",
     };
-    let param = body["errors"]
+    let first = body["errors"]
         .as_object()
-        .and_then(|errors| errors.keys().next().cloned());
+        .and_then(|errors| errors.iter().next());
+    let param = first.map(|(field, _)| field.strip_prefix("options.").unwrap_or(field));
+    let code = match (body.get("error_class"), first) {
+        (Some(class), _) => class.clone(),
+        (None, Some((_, messages))) if messages[0] == options::UNKNOWN_FIELD => {
+            Value::from("unknown_parameter")
+        }
+        (None, Some(_)) => Value::from("invalid_value"),
+        (None, None) => Value::Null,
+    };
     json!({
         "error": {
             "message": body["message"],
             "type": kind,
             "param": param,
-            "code": body.get("error_class").cloned().unwrap_or(Value::Null),
+            "code": code,
             "errors": body.get("errors").cloned().unwrap_or(Value::Null),
         }
     })
