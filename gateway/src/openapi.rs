@@ -251,7 +251,9 @@ fn describe(live: &LiveIntegration, catalog: &CatalogSnapshot) -> String {
 }
 
 fn native_body(live: &LiveIntegration, route: &str, ceiling: u32) -> Schema {
+    // Unknown fields are refused, never dropped.
     let mut body = object()
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
         .property("args", args_schema(&live.version.draft.variables))
         .property("options", options_schema(ceiling))
         .property(

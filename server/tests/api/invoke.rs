@@ -202,7 +202,7 @@ async fn limits_answer_429_with_retry_after_and_402_with_spent_and_cap() {
 async fn an_upstream_failure_is_502_without_provider_internals() {
     let app = spawn_app().await;
     app.integration("flaky", |_, d| {
-        d.models = vec!["simulator/error-400".to_owned()]
+        d.models = vec!["simulator/error-500".to_owned()]
     })
     .await;
     let token = app.token().await;

@@ -9,6 +9,7 @@ mod assets;
 mod auth;
 mod cli;
 mod console;
+mod contract;
 mod draft;
 mod edge;
 mod headers;
