@@ -435,10 +435,6 @@ on_each_engine!(
             })
             .await
         );
-        assert_eq!(
-            app.scalar("select coalesce(sum(cost_nanos), 0) from ai_invocations")
-                .await,
-            0
-        );
+        assert_eq!(app.rows("cost_nanos > 0").await, 0);
     }
 );
