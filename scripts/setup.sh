@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping every piece that is already in place:
 # the wasm32 target, cargo-leptos and the matching wasm-bindgen CLI, the npm packages (Tailwind,
-# wasm-opt, Playwright) from the committed lockfiles, the official OpenAI Python SDK and an OpenAPI
-# validator in .venv for the compatibility checks, the Scalar bundle for the API docs page, and
-# Debian's Chromium for the browser tests.
+# wasm-opt, Playwright) from the committed lockfiles, the official OpenAI Python SDK, an OpenAPI
+# validator and schemathesis in .venv for the compatibility and contract checks, the Scalar bundle
+# for the API docs page, and Debian's Chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,21 +67,25 @@ npm_ci() {
 npm_ci .
 npm_ci end2end
 
-# --- Python: the official OpenAI SDK and an OpenAPI validator, for the compatibility checks ---
+# --- Python: the official OpenAI SDK, an OpenAPI validator and schemathesis (requests generated
+# from the API's OpenAPI document), for the compatibility and contract checks ---------------
 OPENAI_SDK_VERSION=1.109.1
 OPENAPI_VALIDATOR_VERSION=0.9.0
+SCHEMATHESIS_VERSION=4.32.5
 if .venv/bin/python - <<PY 2>/dev/null
 import sys, importlib.metadata as m
 sys.exit(m.version("openai") != "$OPENAI_SDK_VERSION"
-         or m.version("openapi-spec-validator") != "$OPENAPI_VALIDATOR_VERSION")
+         or m.version("openapi-spec-validator") != "$OPENAPI_VALIDATOR_VERSION"
+         or m.version("schemathesis") != "$SCHEMATHESIS_VERSION")
 PY
 then
-  say "openai ${OPENAI_SDK_VERSION} and openapi-spec-validator ${OPENAPI_VALIDATOR_VERSION} (python) present"
+  say "openai ${OPENAI_SDK_VERSION}, openapi-spec-validator ${OPENAPI_VALIDATOR_VERSION} and schemathesis ${SCHEMATHESIS_VERSION} (python) present"
 else
-  say "installing the openai and openapi-spec-validator python packages into .venv"
+  say "installing the openai, openapi-spec-validator and schemathesis python packages into .venv"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check \
-    "openai==${OPENAI_SDK_VERSION}" "openapi-spec-validator==${OPENAPI_VALIDATOR_VERSION}"
+    "openai==${OPENAI_SDK_VERSION}" "openapi-spec-validator==${OPENAPI_VALIDATOR_VERSION}" \
+    "schemathesis==${SCHEMATHESIS_VERSION}"
 fi
 
 # --- The API docs page's bundle, served from this deployment -------------------------------

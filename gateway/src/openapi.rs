@@ -39,6 +39,9 @@ pub const OPENAI_MODELS_ROUTE: &str = "/v1/models";
 
 const OPENAI_TAG: &str = "OpenAI-compatible";
 
+/// A string with something other than white space in it.
+const NOT_BLANK: &str = "\\S";
+
 /// Where the document places the API.
 #[derive(Debug, Clone, Copy)]
 pub struct Mount<'a> {
@@ -266,7 +269,12 @@ fn native_body(live: &LiveIntegration, route: &str, ceiling: u32) -> Schema {
                 "conversation_id",
                 nullable(Type::String, "Omit to start a new thread."),
             )
-            .property("message", typed(Type::String, "The user's next turn."))
+            .property(
+                "message",
+                typed(Type::String, "The user's next turn (not blank).")
+                    .min_length(Some(1))
+                    .pattern(Some(NOT_BLANK)),
+            )
             .required("message");
     } else {
         body = body.property(

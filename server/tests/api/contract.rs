@@ -438,3 +438,67 @@ on_each_engine!(
         assert_eq!(app.rows("cost_nanos > 0").await, 0);
     }
 );
+
+/// schemathesis (pinned in `.venv` by `make setup`) generates requests from the served OpenAPI
+/// document, valid and invalid, and every answer must be something other than a 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_requests_from_the_document_never_get_a_5xx() {
+    let Some(python) = venv_python() else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.integration("fuzzed", |_, _| {}).await;
+    app.integration("talker", |f, d| {
+        f.conversational = true;
+        d.variables[0].required = false;
+        d.variables.push(gateway::types::PromptVariable {
+            name: "count".to_owned(),
+            kind: gateway::types::VariableType::Number,
+            required: false,
+            default: None,
+            description: None,
+        });
+    })
+    .await;
+    let token = app.token().await;
+    let schemathesis = python.with_file_name("schemathesis");
+    let work = std::env::temp_dir().join(format!("schemathesis-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&work).unwrap();
+    let output = tokio::process::Command::new(schemathesis)
+        .current_dir(&work)
+        .args([
+            "run",
+            &format!("{}/api/ai/openapi.json", app.address),
+            "--url",
+            &app.address,
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "120",
+            "--seed",
+            "1",
+            "--generation-database",
+            "none",
+            "--no-color",
+            "--header",
+            &format!("Authorization: Bearer {token}"),
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The summary's "Test cases: N generated, N passed".
+    let generated: u32 = stdout
+        .split_once("Test cases:")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no test case count in:\n{stdout}"));
+    assert!(generated >= 500, "only {generated} cases:\n{stdout}");
+    let _ = std::fs::remove_dir_all(&work);
+    app.shutdown().await;
+}

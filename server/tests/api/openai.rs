@@ -117,10 +117,12 @@ async fn errors_come_in_openai_shape() {
             json!({"model": "strict", "messages": [{"role": "user", "content": "x"}]}),
         )
         .await;
-    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // OpenAI answers an invalid request with 400, naming the parameter.
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
     let error = &missing.json::<Value>().await.unwrap()["error"];
     assert_eq!(error["type"], "invalid_request_error");
     assert_eq!(error["param"], "question");
+    assert_eq!(error["code"], "invalid_value");
     let unknown = app
         .post(
             "/v1/chat/completions",
