@@ -5,6 +5,8 @@ pub mod api;
 pub mod auth;
 mod components;
 mod pages;
+/// The editor's save, reached by the server's tests as the page reaches it.
+pub use pages::editor::SaveIntegration;
 // Only browsers read event streams; the tests check the parser on the host.
 #[cfg(any(feature = "hydrate", test))]
 mod sse;

@@ -9,6 +9,7 @@ use gateway_types::{FieldErrors, Integration, IntegrationFields, Version, Versio
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_path_to_error::Segment;
 use sqlx::{Any, Transaction};
 
 use crate::error::{Error, Result, StoreContext};
@@ -136,8 +137,30 @@ impl Manifest {
                 continue;
             };
             let version = read::<VersionDraft>(version, &version_at, &mut errors);
+            // The rules of a readable part are checked too, so one pass reports every problem.
+            if let Some(fields) = &fields
+                && let Err(field_errors) = integrations::check_fields(&fields.typed)
+            {
+                errors.0.extend(under(&at, field_errors).0);
+            }
+            if let Some(version) = &version
+                && let Err(mut draft_errors) = versions::check_draft(&version.typed)
+            {
+                if version
+                    .pruned
+                    .iter()
+                    .any(|path| path.starts_with("variables"))
+                {
+                    // A variable left out as unreadable would read as undeclared in the template.
+                    draft_errors.0.remove(crate::prompts::TEMPLATE_FIELD);
+                }
+                errors.0.extend(under(&version_at, draft_errors).0);
+            }
             if let (Some(fields), Some(version)) = (fields, version) {
-                integrations.push(Entry { fields, version });
+                integrations.push(Entry {
+                    fields: fields.typed,
+                    version: version.typed,
+                });
             }
         }
         errors
@@ -152,26 +175,111 @@ impl Manifest {
     }
 }
 
-/// Deserialises `value` as a `T`; on failure, or for keys `T` does not know, adds field errors
-/// under `at`.
+/// How many unreadable values of one part are reported before the rest of it is given up.
+const MAX_READ_ERRORS: usize = 50;
+
+/// A part of the document read as a `T`, with the lists that had items left out as unreadable.
+struct Read<T> {
+    typed: T,
+    pruned: Vec<String>,
+}
+
+/// A list item left out: the list's place and the item's index in the document.
+type Removed = (String, usize);
+
+/// Deserialises `value` as a `T`, adding field errors under `at` for every unreadable value and
+/// for keys `T` does not know. An unreadable list item is left out and the rest read again, so
+/// every bad item is reported (at its place in the document), not only the first; a part read
+/// after leaving items out is still returned for its other checks.
 fn read<T: DeserializeOwned + Serialize>(
-    value: Value,
+    mut value: Value,
     at: &str,
     errors: &mut FieldErrors,
-) -> Option<T> {
-    let typed: Result<T, _> = serde_path_to_error::deserialize(value.clone());
-    match typed {
-        Ok(typed) => {
-            // Serde ignores unknown keys; a typo must not silently fall back to a default.
-            let known = serde_json::to_value(&typed).unwrap_or(Value::Null);
-            unknown_keys(&value, &known, at, errors);
-            Some(typed)
-        }
-        Err(e) => {
-            errors.add(join(at, &e.path().to_string()), e.into_inner().to_string());
-            None
+) -> Option<Read<T>> {
+    let mut removed: Vec<Removed> = Vec::new();
+    while removed.len() < MAX_READ_ERRORS {
+        let typed: Result<T, _> = serde_path_to_error::deserialize(value.clone());
+        match typed {
+            Ok(typed) => {
+                // Serde ignores unknown keys; a typo must not silently fall back to a default.
+                let known = serde_json::to_value(&typed).unwrap_or(Value::Null);
+                unknown_keys(&value, &known, at, errors);
+                let pruned = removed.into_iter().map(|(list, _)| list).collect();
+                return Some(Read { typed, pruned });
+            }
+            Err(e) => {
+                let segments: Vec<&Segment> = e.path().iter().collect();
+                errors.add(join(at, &place(&segments, &removed)), e.inner().to_string());
+                let item = segments
+                    .iter()
+                    .rposition(|segment| matches!(segment, Segment::Seq { .. }))?;
+                let Segment::Seq { index } = segments[item] else {
+                    return None;
+                };
+                let list = place(&segments[..item], &removed);
+                let original = original_index(&list, *index, &removed);
+                value
+                    .pointer_mut(&pointer(&segments[..item]))?
+                    .as_array_mut()
+                    .filter(|items| *index < items.len())?
+                    .remove(*index);
+                removed.push((list, original));
+            }
         }
     }
+    None
+}
+
+/// `variables[1].type` for a path in the value as read now, with list indexes as in the document.
+fn place(segments: &[&Segment], removed: &[Removed]) -> String {
+    let mut place = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Seq { index } => {
+                let index = original_index(&place, *index, removed);
+                place.push_str(&format!("[{index}]"));
+            }
+            Segment::Map { key } => {
+                if !place.is_empty() {
+                    place.push('.');
+                }
+                place.push_str(key);
+            }
+            Segment::Enum { variant } => {
+                if !place.is_empty() {
+                    place.push('.');
+                }
+                place.push_str(variant);
+            }
+            Segment::Unknown => place.push_str(".?"),
+        }
+    }
+    place
+}
+
+/// The document's index of what is item `index` of `list` after the removals so far.
+fn original_index(list: &str, index: usize, removed: &[Removed]) -> usize {
+    let mut gone: Vec<usize> = removed
+        .iter()
+        .filter(|(place, _)| place == list)
+        .map(|(_, index)| *index)
+        .collect();
+    gone.sort_unstable();
+    gone.into_iter()
+        .fold(index, |index, gone| index + usize::from(gone <= index))
+}
+
+/// The JSON pointer (`/variables/0`) of a path in the value as read now.
+fn pointer(segments: &[&Segment]) -> String {
+    segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Seq { index } => format!("/{index}"),
+            Segment::Map { key } => format!("/{}", key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => format!("/{variant}"),
+            Segment::Unknown => "/".to_owned(),
+        })
+        .collect()
 }
 
 /// Adds an error for every key of `given` with a value that reading it into `known` dropped.

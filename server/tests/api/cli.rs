@@ -112,6 +112,56 @@ async fn a_document_with_an_invalid_entry_is_refused_with_every_error_and_writes
     database.destroy().await;
 }
 
+/// Unreadable values (an unknown variable type, twice), rule breaks in the readable rest (default
+/// parameters out of their definitions) and another entry's problems: all reported in one pass.
+#[tokio::test]
+async fn apply_reports_every_problem_of_every_entry_at_once() {
+    let database = TestDatabase::sqlite();
+    let mut document: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repository_file("examples/integrations.json")).unwrap(),
+    )
+    .unwrap();
+    let first = &mut document["integrations"][0];
+    first["version"]["variables"] = serde_json::json!([
+        {"name": "when", "type": "date", "required": false, "default": null, "description": null},
+        {"name": "where", "type": "place", "required": false, "default": null, "description": null}
+    ]);
+    first["version"]["default_params"] =
+        serde_json::json!({"temperature": "abc", "max_tokens": -5, "top_p": 0.5});
+    let mut second = document["integrations"][0].clone();
+    second["slug"] = "Not A Slug".into();
+    second["version"]["models"] = serde_json::json!([]);
+    second["version"]["variables"] = serde_json::json!([]);
+    second["version"]["default_params"] = serde_json::json!({"stop": [1]});
+    document["integrations"]
+        .as_array_mut()
+        .unwrap()
+        .push(second);
+
+    let output = ai_gateway(
+        &database,
+        &["integrations", "apply", "-"],
+        &document.to_string(),
+    );
+
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    for field in [
+        "integrations[0].version.variables[0].type: unknown variant `date`",
+        "integrations[0].version.variables[1].type: unknown variant `place`",
+        "integrations[0].version.default_params.temperature: Must be a number.",
+        "integrations[0].version.default_params.max_tokens: Must be at least 1.",
+        "integrations[1].slug: ",
+        "integrations[1].version.models: ",
+        "integrations[1].version.default_params.stop: ",
+    ] {
+        assert!(stderr.contains(field), "{field} missing from:\n{stderr}");
+    }
+    assert!(!stderr.contains("top_p"), "{stderr}");
+    assert_eq!(exported(&database), serde_json::json!({"integrations": []}));
+    database.destroy().await;
+}
+
 #[tokio::test]
 async fn exporting_an_unknown_slug_fails_naming_it() {
     let database = TestDatabase::sqlite();

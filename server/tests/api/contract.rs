@@ -502,3 +502,62 @@ async fn generated_requests_from_the_document_never_get_a_5xx() {
     let _ = std::fs::remove_dir_all(&work);
     app.shutdown().await;
 }
+
+/// The console's save (its server function, called as the editor calls it) checks default
+/// parameters by the caller options' definitions and names each input at fault.
+#[tokio::test]
+async fn the_console_refuses_default_params_outside_their_definitions_naming_each() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in().await;
+    let mut draft = gateway::test_support::sample_draft();
+    draft.default_params = serde_json::from_value(json!({
+        "temperature": "abc", "max_tokens": -5, "response_format": "[null, null]",
+        "top_p": "0.5", "verbosity": "low"
+    }))
+    .unwrap();
+    let save = |draft: gateway::types::VersionDraft| {
+        app.client
+            .post(format!(
+                "{}{}",
+                app.address,
+                <app::SaveIntegration as leptos::server_fn::ServerFn>::PATH
+            ))
+            .header("origin", &app.address)
+            .header("cookie", &cookie)
+            .json(&json!({
+                "fields": gateway::test_support::sample_fields("tuned"),
+                "draft": draft,
+                "creating": true,
+            }))
+            .send()
+    };
+    let answer: Value = save(draft.clone()).await.unwrap().json().await.unwrap();
+    let errors = answer["Invalid"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{answer}"));
+    let mut fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "version.default_params.max_tokens",
+            "version.default_params.response_format",
+            "version.default_params.temperature",
+        ],
+        "{answer}"
+    );
+    assert_eq!(
+        errors["version.default_params.temperature"],
+        json!(["Must be a number."])
+    );
+    assert!(app.gateway.snapshot().integration("tuned").is_none());
+
+    draft.default_params.remove("temperature");
+    draft.default_params.remove("response_format");
+    draft
+        .default_params
+        .insert("max_tokens".to_owned(), json!("512"));
+    let answer: Value = save(draft).await.unwrap().json().await.unwrap();
+    assert!(answer["Saved"]["id"].is_i64(), "{answer}");
+    app.shutdown().await;
+}
