@@ -7,8 +7,8 @@ use gateway_types::{PromptVariable, VariableType};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Ref, Schema, SchemaFormat,
-    SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Ref, Schema,
+    SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::server::Server;
@@ -465,8 +465,12 @@ fn error_responses(responses: ResponsesBuilder) -> utoipa::openapi::Responses {
         .response(
             "422",
             json_response(
-                "Invalid input: `{message, errors}` keyed by field.",
-                Ref::from_schema_name("ValidationError"),
+                "Invalid input: `{message, errors}` keyed by field; or the AI provider refused the \
+                 request as invalid: `{message, error_class: \"upstream_rejected_request\"}` with \
+                 its reason (the call costs nothing).",
+                OneOfBuilder::new()
+                    .item(Ref::from_schema_name("ValidationError"))
+                    .item(Ref::from_schema_name("Error")),
             ),
         )
         .response(
@@ -573,6 +577,13 @@ fn ai_result_schema() -> ObjectBuilder {
 fn error_schema() -> ObjectBuilder {
     object()
         .property("message", ObjectBuilder::new().schema_type(Type::String))
+        .property(
+            "error_class",
+            typed(
+                Type::String,
+                "The kind of provider failure (`upstream_rejected_request` with 422).",
+            ),
+        )
         .property(
             "spent_usd",
             typed(Type::Number, "With 402: spent today, in USD."),

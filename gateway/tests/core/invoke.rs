@@ -127,7 +127,7 @@ crate::on_each_engine!(
 );
 
 crate::on_each_engine!(
-    max_tokens_above_the_ceiling_is_clamped_for_callers_and_defaults,
+    max_tokens_above_the_ceiling_is_clamped_for_defaults_and_refused_for_callers,
     config = |c: &mut gateway::GatewayConfig| c.max_tokens_ceiling = 6,
     |t: TestGateway| async move {
         t.integration("clamped", |_, draft| {
@@ -144,13 +144,20 @@ crate::on_each_engine!(
             .unwrap();
         assert_eq!(result.finish_reason.as_deref(), Some("length"));
         assert_eq!(result.usage.completion_tokens, 6);
-        // …and so is a caller's value.
+        // …(the ceiling may have been lowered since the version was saved), while a caller's value
+        // above it is refused, never silently cut.
         let mut request = Call::live("clamped", args(json!({"question": "word ".repeat(30)})));
         request
             .options
             .insert("max_tokens".to_owned(), json!(999_999));
-        let result = crate::helpers::run(&t.gateway, request).await.unwrap();
-        assert_eq!(result.usage.completion_tokens, 6);
+        let Error::Invalid(errors) = crate::helpers::run(&t.gateway, request).await.unwrap_err()
+        else {
+            panic!("expected field errors")
+        };
+        assert_eq!(
+            errors.0["options.max_tokens"],
+            ["Must be at most 6 (this deployment's ceiling)."]
+        );
         t
     }
 );

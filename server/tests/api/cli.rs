@@ -44,6 +44,22 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Applies `document`, which must be refused as a whole: the command fails, says nothing was
+/// written, prints nothing on standard output and leaves the registry empty. Its standard error.
+fn refused_apply(database: &TestDatabase, document: &serde_json::Value) -> String {
+    let output = ai_gateway(
+        database,
+        &["integrations", "apply", "-"],
+        &document.to_string(),
+    );
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(text(&output.stdout).is_empty());
+    assert_eq!(exported(database), serde_json::json!({"integrations": []}));
+    stderr
+}
+
 fn exported(database: &TestDatabase) -> serde_json::Value {
     let output = ai_gateway(database, &["integrations", "export"], "");
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -93,22 +109,12 @@ async fn a_document_with_an_invalid_entry_is_refused_with_every_error_and_writes
         .unwrap()
         .push(broken);
 
-    let output = ai_gateway(
-        &database,
-        &["integrations", "apply", "-"],
-        &document.to_string(),
-    );
-
-    assert!(!output.status.success());
-    let stderr = text(&output.stderr);
-    assert!(stderr.contains("nothing was written"), "{stderr}");
+    let stderr = refused_apply(&database, &document);
     assert!(stderr.contains("integrations[1].slug: "), "{stderr}");
     assert!(
         stderr.contains("integrations[1].version.models: "),
         "{stderr}"
     );
-    assert!(text(&output.stdout).is_empty());
-    assert_eq!(exported(&database), serde_json::json!({"integrations": []}));
     database.destroy().await;
 }
 
@@ -138,14 +144,7 @@ async fn apply_reports_every_problem_of_every_entry_at_once() {
         .unwrap()
         .push(second);
 
-    let output = ai_gateway(
-        &database,
-        &["integrations", "apply", "-"],
-        &document.to_string(),
-    );
-
-    assert!(!output.status.success());
-    let stderr = text(&output.stderr);
+    let stderr = refused_apply(&database, &document);
     for field in [
         "integrations[0].version.variables[0].type: unknown variant `date`",
         "integrations[0].version.variables[1].type: unknown variant `place`",
@@ -158,7 +157,6 @@ async fn apply_reports_every_problem_of_every_entry_at_once() {
         assert!(stderr.contains(field), "{field} missing from:\n{stderr}");
     }
     assert!(!stderr.contains("top_p"), "{stderr}");
-    assert_eq!(exported(&database), serde_json::json!({"integrations": []}));
     database.destroy().await;
 }
 

@@ -173,6 +173,11 @@ async fn openai(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) 
     )
 }
 
+/// A native chat body with one option.
+fn with_option(name: &str, value: &Value) -> Value {
+    json!({"args": {"question": "hi"}, "options": {name: value}})
+}
+
 fn openai_body(extra: &[(&str, Value)]) -> Value {
     let mut body = json!({"model": "table", "args": {"question": "hi"},
                           "messages": [{"role": "user", "content": "hi"}]});
@@ -223,12 +228,7 @@ async fn every_option_is_checked_by_the_definition_the_document_states() {
             );
         }
         for bad in &row.refused {
-            let (status, body) = chat(
-                &app,
-                &token,
-                json!({"args": {"question": "hi"}, "options": {name: bad}}),
-            )
-            .await;
+            let (status, body) = chat(&app, &token, with_option(name, bad)).await;
             assert_eq!(
                 status,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -254,12 +254,7 @@ async fn every_option_is_checked_by_the_definition_the_document_states() {
             assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
         }
         for good in &row.taken {
-            let (status, body) = chat(
-                &app,
-                &token,
-                json!({"args": {"question": "hi"}, "options": {name: good}}),
-            )
-            .await;
+            let (status, body) = chat(&app, &token, with_option(name, good)).await;
             assert_eq!(status, StatusCode::OK, "{name}: {good} → {body}");
             let (status, body) = openai(&app, &token, openai_body(&[(name, good.clone())])).await;
             assert_eq!(status, StatusCode::OK, "/v1 {name}: {good} → {body}");
@@ -279,12 +274,7 @@ async fn every_option_is_checked_by_the_definition_the_document_states() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
     for name in NOT_OPTIONS {
-        let (status, body) = chat(
-            &app,
-            &token,
-            json!({"args": {"question": "hi"}, "options": {*name: true}}),
-        )
-        .await;
+        let (status, body) = chat(&app, &token, with_option(name, &json!(true))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {body}");
         assert!(
             body["errors"][format!("options.{name}")].is_array(),
