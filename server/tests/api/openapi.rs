@@ -82,7 +82,7 @@ async fn the_document_describes_every_route_of_every_callable_integration() {
     assert!(description.contains("openai/gpt-4o-mini"), "{description}");
     assert!(description.contains("Prompt caching"), "{description}");
     assert_eq!(
-        chat["responses"]["422"]["content"]["application/json"]["schema"]["$ref"],
+        chat["responses"]["422"]["content"]["application/json"]["schema"]["oneOf"][0]["$ref"],
         "#/components/schemas/ValidationError"
     );
     assert_eq!(
