@@ -40,6 +40,7 @@ async fn complete(
     let call = Call {
         args: body.args,
         messages: body.messages,
+        tools: body.tools,
         options: body.options,
         caller: Caller {
             kind: CallerKind::OpenAi,
@@ -49,7 +50,10 @@ async fn complete(
         ..Call::new(api_target(&body.model))
     };
     match gateway.call(call).await? {
-        Outcome::Stream(events) => Ok(chunks(&slug, include_usage, events)),
+        Outcome::Stream {
+            items,
+            generation_id,
+        } => Ok(chunks(&slug, generation_id.as_deref(), include_usage, items)),
         outcome => {
             let result = outcome.into_done()?;
             Ok(Json(wire::openai_completion(&slug, &result)).into_response())
@@ -68,17 +72,24 @@ pub(crate) async fn models(
     }
 }
 
-/// OpenAI's chunk stream: a role chunk, content chunks, a finish chunk, the usage chunk when
+/// OpenAI's chunk stream: a role chunk, content chunks, the tool calls when the model made
+/// some, a finish chunk, the usage chunk when
 /// asked for, then `[DONE]`; a failure ends with an `error` object and no `[DONE]`.
-fn chunks(slug: &str, include_usage: bool, events: InvokeStream) -> Response {
-    let shapes = wire::OpenAiChunks::new(slug);
+fn chunks(
+    slug: &str,
+    generation_id: Option<&str>,
+    include_usage: bool,
+    events: InvokeStream,
+) -> Response {
+    let shapes = wire::OpenAiChunks::new(slug, generation_id);
     let event = |chunk: Value| Event::default().data(chunk.to_string());
     let first = event(shapes.role());
     let body = events.flat_map(move |item| {
         let out: Vec<Event> = match item {
             Ok(StreamItem::Delta(text)) => vec![event(shapes.content(&text))],
             Ok(StreamItem::Done(result)) => {
-                let mut out = vec![event(shapes.finish(&result))];
+                let mut out: Vec<Event> = shapes.tool_calls(&result).map(event).into_iter().collect();
+                out.push(event(shapes.finish(&result)));
                 if include_usage {
                     out.push(event(shapes.usage(&result)));
                 }
