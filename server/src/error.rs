@@ -53,6 +53,11 @@ impl ApiError {
         Self { body, ..self }
     }
 
+    /// The same error under another status (OpenAI answers bad input with 400, not 422).
+    pub fn with_status(self, status: StatusCode) -> Self {
+        Self { status, ..self }
+    }
+
     /// Also usable as one line of a stream's error event.
     pub fn body(&self) -> &Value {
         &self.body

@@ -107,8 +107,13 @@ fn chunks(
         .into_response()
 }
 
+/// OpenAI's error shape, and its status for bad input: 400 where the native API says 422.
 fn openai_error(error: ApiError) -> Response {
     let body = openai_error_body(&error);
+    let error = match error.status() {
+        StatusCode::UNPROCESSABLE_ENTITY => error.with_status(StatusCode::BAD_REQUEST),
+        _ => error,
+    };
     error.with_body(body).into_response()
 }
 
@@ -124,12 +129,18 @@ fn openai_error_body(error: &ApiError) -> Value {
         s if s.is_server_error() => "api_error",
         _ => "invalid_request_error",
     };
-    let param = body["errors"]
+    let first = body["errors"]
         .as_object()
-        .and_then(|errors| errors.keys().next().cloned());
+        .and_then(|errors| errors.iter().next());
+    let param = first.map(|(field, _)| field.clone());
+    // OpenAI clients show only `message`: it says what is wrong, not just that something is.
+    let message = match first.and_then(|(field, problems)| Some((field, problems[0].as_str()?))) {
+        Some((field, problem)) => Value::from(format!("{field}: {problem}")),
+        None => body["message"].clone(),
+    };
     json!({
         "error": {
-            "message": body["message"],
+            "message": message,
             "type": kind,
             "param": param,
             "code": body.get("error_class").cloned().unwrap_or(Value::Null),
