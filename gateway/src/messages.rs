@@ -216,7 +216,10 @@ impl Tools {
     /// server tools.
     pub fn write_into(&self, body: &mut Map<String, Value>) {
         if !self.tools.is_empty() {
-            let offered = self.tools.iter().filter_map(|t| serde_json::to_value(t).ok());
+            let offered = self
+                .tools
+                .iter()
+                .filter_map(|t| serde_json::to_value(t).ok());
             match body.get_mut("tools") {
                 Some(Value::Array(existing)) => existing.extend(offered),
                 _ => {
@@ -224,7 +227,11 @@ impl Tools {
                 }
             }
         }
-        if let Some(choice) = self.choice.as_ref().and_then(|c| serde_json::to_value(c).ok()) {
+        if let Some(choice) = self
+            .choice
+            .as_ref()
+            .and_then(|c| serde_json::to_value(c).ok())
+        {
             body.insert("tool_choice".into(), choice);
         }
         if let Some(parallel) = self.parallel_calls {
@@ -319,7 +326,11 @@ fn parse_message(at: &str, item: &Value, errors: &mut FieldErrors) -> Option<Cha
         return None;
     };
     let before = errors.0.len();
-    let role = match fields.get("role").and_then(Value::as_str).and_then(Role::parse) {
+    let role = match fields
+        .get("role")
+        .and_then(Value::as_str)
+        .and_then(Role::parse)
+    {
         Some(role) => Some(role),
         None => {
             errors.add(
@@ -422,13 +433,18 @@ fn parse_content(
     }
 }
 
-fn parse_part(at: &str, part: &Value, images: bool, errors: &mut FieldErrors) -> Option<ContentPart> {
+fn parse_part(
+    at: &str,
+    part: &Value,
+    images: bool,
+    errors: &mut FieldErrors,
+) -> Option<ContentPart> {
     let kind = part.get("type").and_then(Value::as_str);
     match kind {
         Some("text") => match part.get("text") {
-            Some(Value::String(text)) if !text.is_empty() => Some(ContentPart::Text {
-                text: text.clone(),
-            }),
+            Some(Value::String(text)) if !text.is_empty() => {
+                Some(ContentPart::Text { text: text.clone() })
+            }
             _ => {
                 errors.add(format!("{at}.text"), "Must be a non-empty string.");
                 None
@@ -440,10 +456,7 @@ fn parse_part(at: &str, part: &Value, images: bool, errors: &mut FieldErrors) ->
         }
         Some("image_url") => parse_image(at, &part["image_url"], errors),
         _ => {
-            errors.add(
-                format!("{at}.type"),
-                "Must be \"text\" or \"image_url\".",
-            );
+            errors.add(format!("{at}.type"), "Must be \"text\" or \"image_url\".");
             None
         }
     }
@@ -488,11 +501,14 @@ fn parse_tool_calls(at: &str, calls: &Value, errors: &mut FieldErrors) -> Vec<To
     let mut parsed = Vec::with_capacity(calls.len());
     for (k, call) in calls.iter().enumerate() {
         let at = format!("{at}.{k}");
-        let id = call.get("id").and_then(Value::as_str).filter(|id| !id.is_empty());
+        let id = call
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty());
         let name = call["function"]["name"].as_str();
         let arguments = call["function"]["arguments"].as_str();
-        let kind_ok = matches!(call.get("type"), None | Some(Value::Null))
-            || call["type"] == "function";
+        let kind_ok =
+            matches!(call.get("type"), None | Some(Value::Null)) || call["type"] == "function";
         match (id, name, arguments, kind_ok) {
             (Some(id), Some(name), Some(arguments), true) if valid_function_name(name) => {
                 parsed.push(ToolCall {
@@ -572,7 +588,10 @@ pub fn parse_tools(body: &Map<String, Value>, errors: &mut FieldErrors) -> Tools
         },
     };
     if let Some(ToolChoice::Function { function, .. }) = &parsed.choice
-        && !parsed.tools.iter().any(|t| t.function.name == function.name)
+        && !parsed
+            .tools
+            .iter()
+            .any(|t| t.function.name == function.name)
     {
         errors.add("tool_choice", "Names a function that is not in tools.");
     }
@@ -750,7 +769,12 @@ mod tests {
         let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
         assert_eq!(
             fields,
-            ["parallel_tool_calls", "tool_choice", "tools.0", "tools.1.function.name"]
+            [
+                "parallel_tool_calls",
+                "tool_choice",
+                "tools.0",
+                "tools.1.function.name"
+            ]
         );
         let mut errors = FieldErrors::new();
         let many = json!({"tools": vec![json!({"type": "function", "function": {"name": "f"}}); MAX_TOOLS + 1]});

@@ -249,8 +249,7 @@ impl ParseBody for OpenAiBody {
             };
             if gateway::payload::CALLER_OPTIONS.contains(&key) {
                 options.insert(key.to_owned(), value.clone());
-            } else if !READ_OPENAI_FIELDS.contains(&key) && !IGNORED_OPENAI_FIELDS.contains(&key)
-            {
+            } else if !READ_OPENAI_FIELDS.contains(&key) && !IGNORED_OPENAI_FIELDS.contains(&key) {
                 errors.add(key, "This field is not supported by the gateway.");
             }
         }

@@ -284,12 +284,9 @@ pub(crate) async fn completions(
         .find_map(|tool| tool.function.as_ref())
         .filter(|_| messages.last().and_then(|m| m.role.as_deref()) != Some("tool"));
     let mut answer = match called {
-        Some(function) => Answer::calling(
-            &function.offered(),
-            served.pricing,
-            prompt_tokens,
-            &heard,
-        ),
+        Some(function) => {
+            Answer::calling(&function.offered(), served.pricing, prompt_tokens, &heard)
+        }
         None => Answer::new(
             &served.id,
             served.pricing,

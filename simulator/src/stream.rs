@@ -240,17 +240,15 @@ fn tool_call_fragments(call: &ToolCall) -> impl Iterator<Item = Value> {
         .unwrap_or(0);
     let (head, tail) = call.arguments.split_at(split);
     let pieces = [head, tail].map(|piece| json!({"index": 0, "function": {"arguments": piece}}));
-    std::iter::once(opening)
-        .chain(pieces)
-        .map(|fragment| {
-            json!({
-                "index": 0,
-                "delta": {"role": "assistant", "content": null, "tool_calls": [fragment]},
-                "finish_reason": null,
-                "native_finish_reason": null,
-                "logprobs": null
-            })
+    std::iter::once(opening).chain(pieces).map(|fragment| {
+        json!({
+            "index": 0,
+            "delta": {"role": "assistant", "content": null, "tool_calls": [fragment]},
+            "finish_reason": null,
+            "native_finish_reason": null,
+            "logprobs": null
         })
+    })
 }
 
 fn data(chunk: serde_json::Map<String, Value>) -> Event {

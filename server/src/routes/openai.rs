@@ -53,7 +53,12 @@ async fn complete(
         Outcome::Stream {
             items,
             generation_id,
-        } => Ok(chunks(&slug, generation_id.as_deref(), include_usage, items)),
+        } => Ok(chunks(
+            &slug,
+            generation_id.as_deref(),
+            include_usage,
+            items,
+        )),
         outcome => {
             let result = outcome.into_done()?;
             Ok(Json(wire::openai_completion(&slug, &result)).into_response())
@@ -88,7 +93,8 @@ fn chunks(
         let out: Vec<Event> = match item {
             Ok(StreamItem::Delta(text)) => vec![event(shapes.content(&text))],
             Ok(StreamItem::Done(result)) => {
-                let mut out: Vec<Event> = shapes.tool_calls(&result).map(event).into_iter().collect();
+                let mut out: Vec<Event> =
+                    shapes.tool_calls(&result).map(event).into_iter().collect();
                 out.push(event(shapes.finish(&result)));
                 if include_usage {
                     out.push(event(shapes.usage(&result)));

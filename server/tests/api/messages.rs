@@ -54,7 +54,8 @@ async fn streamed_done(app: &TestApp, token: &str, slug: &str, body: Value) -> V
 crate::on_each_engine!(
     system_messages_and_images_reach_the_model_where_allowed,
     |app: TestApp| async move {
-        app.integration("eyes", |f, _| f.supports_vision = true).await;
+        app.integration("eyes", |f, _| f.supports_vision = true)
+            .await;
         let token = app.token().await;
         let (status, body) = chat(
             &app,
@@ -74,7 +75,8 @@ crate::on_each_engine!(
 crate::on_each_engine!(
     a_tool_call_round_trip_works_whole_and_streamed,
     |app: TestApp| async move {
-        app.integration("tooling", |f, _| f.supports_tools = true).await;
+        app.integration("tooling", |f, _| f.supports_tools = true)
+            .await;
         let token = app.token().await;
         let asking = json!({"messages": [{"role": "user", "content": "Oslo"}], "tools": weather(),
                             "tool_choice": "required", "parallel_tool_calls": false});
@@ -195,16 +197,46 @@ async fn hostile_messages_and_tools_are_field_errors_never_5xx() {
     let token = app.token().await;
     let long_name = "f".repeat(65);
     let hostile = [
-        (json!({"messages": [{"role": "user", "content": 42}]}), "messages.0.content"),
-        (json!({"messages": [{"role": "user", "content": []}]}), "messages.0.content"),
-        (json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "javascript:alert(1)"}}]}]}), "messages.0.content.0.image_url.url"),
-        (json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "https://x/a.png"}]}]}), "messages.0.content.0.image_url.url"),
-        (json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "a\u{0}b"}]}]}), "messages.0.content.0.text"),
-        (json!({"messages": [{"role": "assistant", "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]}]}), "messages.0.tool_calls.0"),
-        (json!({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function", "function": {"name": long_name}}]}), "tools.0.function.name"),
-        (json!({"messages": [{"role": "user", "content": "x"}], "tools": {"type": "function"}}), "tools"),
-        (json!({"messages": [{"role": "user", "content": "x"}], "tool_choice": "sometimes"}), "tool_choice"),
-        (json!({"messages": [{"role": "\u{FFFF}", "content": "x"}]}), "messages.0.role"),
+        (
+            json!({"messages": [{"role": "user", "content": 42}]}),
+            "messages.0.content",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": []}]}),
+            "messages.0.content",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "javascript:alert(1)"}}]}]}),
+            "messages.0.content.0.image_url.url",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "https://x/a.png"}]}]}),
+            "messages.0.content.0.image_url.url",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "a\u{0}b"}]}]}),
+            "messages.0.content.0.text",
+        ),
+        (
+            json!({"messages": [{"role": "assistant", "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]}]}),
+            "messages.0.tool_calls.0",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function", "function": {"name": long_name}}]}),
+            "tools.0.function.name",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": "x"}], "tools": {"type": "function"}}),
+            "tools",
+        ),
+        (
+            json!({"messages": [{"role": "user", "content": "x"}], "tool_choice": "sometimes"}),
+            "tool_choice",
+        ),
+        (
+            json!({"messages": [{"role": "\u{FFFF}", "content": "x"}]}),
+            "messages.0.role",
+        ),
     ];
     for (body, field) in hostile {
         let (status, answer) = chat(&app, &token, "open", body.clone()).await;

@@ -178,8 +178,10 @@ async fn the_official_openai_python_sdk_works_unchanged() {
 async fn the_official_sdk_sends_system_messages_images_and_tools() {
     let app = spawn_app().await;
     app.integration("plain", |_, _| {}).await;
-    app.integration("eyes", |f, _| f.supports_vision = true).await;
-    app.integration("tooling", |f, _| f.supports_tools = true).await;
+    app.integration("eyes", |f, _| f.supports_vision = true)
+        .await;
+    app.integration("tooling", |f, _| f.supports_tools = true)
+        .await;
     let token = app.token().await;
     if let Some(stdout) = python_against(&app, &token, "openai_dropin_check.py").await {
         for check in [
