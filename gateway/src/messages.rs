@@ -346,7 +346,8 @@ fn parse_message(at: &str, item: &Value, errors: &mut FieldErrors) -> Option<Cha
             "role" | "content" | "name" | "tool_calls" | "tool_call_id"
         );
         let empty = value.is_null() || value.as_array().is_some_and(Vec::is_empty);
-        if !known && !(ECHOED_EMPTY_KEYS.contains(&key.as_str()) && empty) {
+        let echoed = ECHOED_EMPTY_KEYS.contains(&key.as_str()) && empty;
+        if !known && !echoed {
             errors.add(
                 format!("{at}.{key}"),
                 "This message field is not supported by the gateway.",
