@@ -145,6 +145,16 @@ impl ParseBody for ConverseBody {
                 String::new()
             }
         };
+        // Threads store text turns: images and tools need `/chat`, where the caller keeps the
+        // history, rather than being dropped here.
+        for field in ["messages", "tools", "tool_choice", "parallel_tool_calls"] {
+            if body.get(field).is_some_and(|value| !value.is_null()) {
+                errors.add(
+                    field,
+                    "Conversations take a text message only; send images and tools to /chat.",
+                );
+            }
+        }
         let parsed = Self {
             conversation_id,
             message,

@@ -245,3 +245,33 @@ async fn hostile_messages_and_tools_are_field_errors_never_5xx() {
     }
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn conversations_refuse_tools_and_message_lists_rather_than_dropping_them() {
+    let app = crate::helpers::spawn_app().await;
+    app.integration("talk", |f, _| {
+        f.conversational = true;
+        f.supports_tools = true;
+    })
+    .await;
+    let token = app.token().await;
+    for (field, value) in [
+        ("tools", weather()),
+        ("tool_choice", json!("auto")),
+        ("messages", json!([picture()])),
+    ] {
+        let mut body = json!({"args": {"question": "q"}, "message": "hello"});
+        body[field] = value;
+        let response = app.post("/api/ai/talk/converse", Some(&token), body).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let answer: Value = response.json().await.unwrap();
+        assert!(
+            answer["errors"][field][0]
+                .as_str()
+                .unwrap()
+                .contains("/chat"),
+            "{answer}"
+        );
+    }
+    app.shutdown().await;
+}
