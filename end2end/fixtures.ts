@@ -21,6 +21,7 @@ export function integration(index: number) {
     daily_cap: null,
     supports_vision: false,
     supports_tools: false,
+    allow_system_messages: true,
     version: {
       prompt_template: 'Answer briefly: {{ question }}',
       cacheable: false,

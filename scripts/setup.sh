@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping every piece that is already in place:
 # the wasm32 target, cargo-leptos and the matching wasm-bindgen CLI, the npm packages (Tailwind,
-# wasm-opt, Playwright) from the committed lockfiles, the official OpenAI Python SDK, an OpenAPI
-# validator and schemathesis in .venv for the compatibility and contract checks, the Scalar bundle
-# for the API docs page, and Debian's Chromium for the browser tests.
+# wasm-opt, Playwright) from the committed lockfiles, the official OpenAI Python SDK, LangChain's
+# OpenAI chat model, an OpenAPI validator and schemathesis in .venv for the compatibility and
+# contract checks, the Scalar bundle for the API docs page, and Debian's Chromium for the browser
+# tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,25 +68,32 @@ npm_ci() {
 npm_ci .
 npm_ci end2end
 
-# --- Python: the official OpenAI SDK, an OpenAPI validator and schemathesis (requests generated
-# from the API's OpenAPI document), for the compatibility and contract checks ---------------
+# --- Python: the official OpenAI SDK, LangChain's ChatOpenAI, an OpenAPI validator and
+# schemathesis (requests generated from the API's OpenAPI document), for the compatibility and
+# contract checks -------------------------------------------------------------------------------
 OPENAI_SDK_VERSION=1.109.1
 OPENAPI_VALIDATOR_VERSION=0.9.0
 SCHEMATHESIS_VERSION=4.32.5
+# The last LangChain line that takes the 1.x SDK above; langchain-core pinned with it.
+LANGCHAIN_OPENAI_VERSION=0.3.35
+LANGCHAIN_CORE_VERSION=0.3.86
 if .venv/bin/python - <<PY 2>/dev/null
 import sys, importlib.metadata as m
 sys.exit(m.version("openai") != "$OPENAI_SDK_VERSION"
          or m.version("openapi-spec-validator") != "$OPENAPI_VALIDATOR_VERSION"
-         or m.version("schemathesis") != "$SCHEMATHESIS_VERSION")
+         or m.version("schemathesis") != "$SCHEMATHESIS_VERSION"
+         or m.version("langchain-openai") != "$LANGCHAIN_OPENAI_VERSION"
+         or m.version("langchain-core") != "$LANGCHAIN_CORE_VERSION")
 PY
 then
-  say "openai ${OPENAI_SDK_VERSION}, openapi-spec-validator ${OPENAPI_VALIDATOR_VERSION} and schemathesis ${SCHEMATHESIS_VERSION} (python) present"
+  say "openai ${OPENAI_SDK_VERSION}, openapi-spec-validator ${OPENAPI_VALIDATOR_VERSION}, schemathesis ${SCHEMATHESIS_VERSION} and langchain-openai ${LANGCHAIN_OPENAI_VERSION} (python) present"
 else
-  say "installing the openai, openapi-spec-validator and schemathesis python packages into .venv"
+  say "installing the openai, openapi-spec-validator, schemathesis and langchain-openai python packages into .venv"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check \
     "openai==${OPENAI_SDK_VERSION}" "openapi-spec-validator==${OPENAPI_VALIDATOR_VERSION}" \
-    "schemathesis==${SCHEMATHESIS_VERSION}"
+    "schemathesis==${SCHEMATHESIS_VERSION}" \
+    "langchain-openai==${LANGCHAIN_OPENAI_VERSION}" "langchain-core==${LANGCHAIN_CORE_VERSION}"
 fi
 
 # --- The API docs page's bundle, served from this deployment -------------------------------

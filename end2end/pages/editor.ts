@@ -15,6 +15,9 @@ export class EditorPage {
   readonly toasts: Locator;
   readonly saveErrors: Locator;
   readonly caching: Locator;
+  readonly vision: Locator;
+  readonly tools: Locator;
+  readonly systemMessages: Locator;
 
   constructor(private readonly page: Page) {
     this.slug = page.getByLabel('Slug');
@@ -30,6 +33,9 @@ export class EditorPage {
     this.toasts = page.getByTestId('toasts');
     this.saveErrors = page.getByTestId('save-errors');
     this.caching = page.getByTestId('caching');
+    this.vision = page.getByLabel('Images in messages');
+    this.tools = page.getByLabel('Tools: callers offer functions');
+    this.systemMessages = page.getByLabel('System and developer messages after the prompt');
   }
 
   async openNew() {

@@ -72,3 +72,32 @@ test('problems are shown next to their fields and nothing is saved', async ({ pa
   await expect(editor.saveErrors).toContainText('version.models');
   await expect(page).toHaveURL(/\/integrations\/new$/);
 });
+
+test('what callers may send is saved and shown again after a reload', async ({ page }) => {
+  const editor = new EditorPage(page);
+  await editor.openFor('seed-05');
+  await expect(editor.vision).not.toBeChecked();
+  await expect(editor.tools).not.toBeChecked();
+  await expect(editor.systemMessages).toBeChecked();
+  await editor.vision.check();
+  await editor.tools.check();
+  await editor.systemMessages.uncheck();
+  await editor.save.click();
+  await expect(editor.toasts).toContainText('Saved; the prompt and models are unchanged, so no new version.');
+
+  await page.reload();
+  await editor.waitForHydration();
+  await expect(editor.vision).toBeChecked();
+  await expect(editor.tools).toBeChecked();
+  await expect(editor.systemMessages).not.toBeChecked();
+
+  await editor.vision.uncheck();
+  await editor.systemMessages.check();
+  await editor.save.click();
+  await expect(editor.toasts).toContainText('Saved; the prompt and models are unchanged');
+  await page.reload();
+  await editor.waitForHydration();
+  await expect(editor.vision).not.toBeChecked();
+  await expect(editor.tools).toBeChecked();
+  await expect(editor.systemMessages).toBeChecked();
+});

@@ -86,10 +86,7 @@ pub async fn draft(
         ..VersionDraft::default()
     };
     let call = Call {
-        messages: vec![ChatMessage {
-            role: "user".to_owned(),
-            content: request,
-        }],
+        messages: vec![ChatMessage::user(request)],
         caller: Caller {
             kind: CallerKind::PromptBuilder,
             id: admin.map(str::to_owned),

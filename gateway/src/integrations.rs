@@ -20,7 +20,7 @@ macro_rules! columns {
     () => {
         "id, slug, name, description, is_active, visibility, is_conversational, \
          conversation_ttl_minutes, rate_limit_per_minute, daily_cap_nanos, supports_vision, \
-         supports_tools, created_by, updated_by, created_at, updated_at"
+         supports_tools, allow_system_messages, created_by, updated_by, created_at, updated_at"
     };
 }
 
@@ -130,8 +130,8 @@ pub(crate) async fn insert(
     let insert = sqlx::query(
         "insert into ai_integrations (slug, name, description, is_active, visibility, is_conversational,
              conversation_ttl_minutes, rate_limit_per_minute, daily_cap_nanos, supports_vision,
-             supports_tools, created_by, updated_by, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $13)
+             supports_tools, allow_system_messages, created_by, updated_by, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $14)
          returning id",
     )
     .bind(&fields.slug);
@@ -189,8 +189,8 @@ pub(crate) async fn write_fields(
     let update = sqlx::query(
         "update ai_integrations set name = $2, description = $3, is_active = $4, visibility = $5,
              is_conversational = $6, conversation_ttl_minutes = $7, rate_limit_per_minute = $8,
-             daily_cap_nanos = $9, supports_vision = $10, supports_tools = $11, updated_by = $12,
-             updated_at = $13
+             daily_cap_nanos = $9, supports_vision = $10, supports_tools = $11,
+             allow_system_messages = $12, updated_by = $13, updated_at = $14
          where id = $1 and deleted_at is null",
     )
     .bind(id);
@@ -310,6 +310,7 @@ fn bind_fields<'q>(
         .bind(fields.daily_cap.map(|c| c.0))
         .bind(fields.supports_vision)
         .bind(fields.supports_tools)
+        .bind(fields.allow_system_messages)
         .bind(author)
         .bind(now)
 }
@@ -351,6 +352,7 @@ fn from_row(row: &AnyRow) -> Result<Integration> {
                     .map(NanoUsd),
                 supports_vision: crate::store::flag(row, "supports_vision")?,
                 supports_tools: crate::store::flag(row, "supports_tools")?,
+                allow_system_messages: crate::store::flag(row, "allow_system_messages")?,
             },
             created_by: row.try_get("created_by")?,
             updated_by: row.try_get("updated_by")?,

@@ -19,6 +19,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::conversations::{self, Conversation};
 use crate::error::{Error, Result};
 use crate::limits::{NO_INTEGRATION, Rejection, Reservation, caller_key};
+pub use crate::messages::ChatMessage;
+use crate::messages::{Allowed, Role, ToolCall, Tools};
 use crate::payload::{self, PayloadInput};
 use crate::prompts::{Prompt, request_hash};
 use crate::telemetry::{InvocationRecord, Status};
@@ -70,13 +72,6 @@ impl Caller {
     fn rate_key(&self) -> String {
         caller_key(self.kind.as_str(), self.id.as_deref())
     }
-}
-
-/// A message the caller adds after the rendered prompt.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ChatMessage {
-    pub role: String,
-    pub content: String,
 }
 
 /// Who may reach a live integration by its slug.
@@ -139,6 +134,8 @@ pub struct Call {
     pub messages: Vec<ChatMessage>,
     /// Generation options from the caller's allow-list (`max_tokens`, `temperature`, …).
     pub options: Map<String, Value>,
+    /// Functions the caller offers the model; only integrations that support tools take them.
+    pub tools: Tools,
     pub caller: Caller,
     pub delivery: Delivery,
     pub turn: Turn,
@@ -154,6 +151,7 @@ impl Call {
             args: Map::new(),
             messages: Vec::new(),
             options: Map::new(),
+            tools: Tools::default(),
             caller: Caller::internal(),
             delivery: Delivery::Whole,
             turn: Turn::None,
@@ -167,10 +165,7 @@ impl Call {
         let messages = run
             .message
             .filter(|text| !text.trim().is_empty())
-            .map(|content| ChatMessage {
-                role: "user".to_owned(),
-                content,
-            })
+            .map(ChatMessage::user)
             .into_iter()
             .collect();
         Self {
@@ -208,6 +203,8 @@ pub struct InvokeResult {
     /// The integration's slug (the helper's name for Draft with AI).
     pub slug: String,
     pub text: String,
+    /// The caller's functions the model asked to call (then `finish_reason` is `tool_calls`).
+    pub tool_calls: Vec<ToolCall>,
     pub model_requested: String,
     pub model_used: String,
     pub usage: Usage,
@@ -236,7 +233,12 @@ pub type InvokeStream = Pin<Box<dyn Stream<Item = Result<StreamItem>> + Send>>;
 /// How a call came out: the whole answer, the stream of it, or the thread a `Turn::Start` opened.
 pub enum Outcome {
     Done(Box<InvokeResult>),
-    Stream(InvokeStream),
+    /// The answer as it is generated, with OpenRouter's generation id when it named one as the
+    /// stream opened.
+    Stream {
+        items: InvokeStream,
+        generation_id: Option<String>,
+    },
     Started(Conversation),
 }
 
@@ -254,7 +256,7 @@ impl Outcome {
     /// The stream of a `Delivery::Streamed` call.
     pub fn into_stream(self) -> Result<InvokeStream> {
         match self {
-            Self::Stream(stream) => Ok(stream),
+            Self::Stream { items, .. } => Ok(items),
             other => Err(Error::Internal(format!("expected a stream, got {other:?}"))),
         }
     }
@@ -264,7 +266,10 @@ impl std::fmt::Debug for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Done(result) => f.debug_tuple("Done").field(result).finish(),
-            Self::Stream(_) => f.write_str("Stream(..)"),
+            Self::Stream { generation_id, .. } => f
+                .debug_struct("Stream")
+                .field("generation_id", generation_id)
+                .finish_non_exhaustive(),
             Self::Started(conversation) => f.debug_tuple("Started").field(conversation).finish(),
         }
     }
@@ -281,6 +286,7 @@ struct Resolved {
     daily_cap: Option<NanoUsd>,
     /// Minutes a thread lives idle, when the integration holds conversations.
     conversation_ttl: Option<u32>,
+    allowed: Allowed,
 }
 
 impl Resolved {
@@ -305,6 +311,11 @@ impl Resolved {
                     .conversation_ttl_minutes
                     .unwrap_or(settings.conversation_ttl_minutes)
             }),
+            allowed: Allowed {
+                vision: fields.supports_vision,
+                tools: fields.supports_tools,
+                system_messages: fields.allow_system_messages,
+            },
         }
     }
 
@@ -371,6 +382,7 @@ async fn resolve(gateway: &Gateway, target: Target) -> Result<Resolved> {
                 rate_limit: Some(crate::builder::RATE_PER_MINUTE),
                 daily_cap: settings.default_daily_cap,
                 conversation_ttl: None,
+                allowed: Allowed::TEXT_ONLY,
             })
         }
     }
@@ -388,6 +400,7 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
         args,
         messages,
         options,
+        tools,
         caller,
         delivery,
         turn,
@@ -438,7 +451,9 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
         };
         return Err(refused.record("rate_limited", error).await);
     }
-    if let Err(errors) = refuse_nul(&args, &messages, &options, &turn) {
+    if let Err(errors) = refuse_nul(&args, &messages, &options, &turn)
+        .and_then(|()| crate::messages::check_allowed(&messages, &tools, resolved.allowed))
+    {
         return Err(refused
             .record("invalid_input", Error::Invalid(errors))
             .await);
@@ -489,20 +504,15 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
         request_messages.extend(
             trim_history(history, budget)
                 .into_iter()
-                .map(|m| ChatMessage {
-                    role: m.role,
-                    content: m.content,
-                }),
+                // Threads store only the two roles they were written with.
+                .map(|m| ChatMessage::text(Role::parse(&m.role).unwrap_or(Role::User), m.content)),
         );
     }
     request_messages.extend(messages);
     if let Some(message) = &message {
-        request_messages.push(ChatMessage {
-            role: "user".to_owned(),
-            content: message.clone(),
-        });
+        request_messages.push(ChatMessage::user(message.clone()));
     }
-    let payload = match payload::compose(&PayloadInput {
+    let mut payload = match payload::compose(&PayloadInput {
         version: &resolved.draft,
         messages: compose_messages(rendered, &request_messages),
         caller_options: &options,
@@ -517,6 +527,9 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
                 .await);
         }
     };
+    if let Some(body) = payload.as_object_mut() {
+        tools.write_into(body);
+    }
 
     let timeout = timeout.unwrap_or(gateway.config().request_timeout);
     let deadline = tokio::time::Instant::now() + timeout;
@@ -692,10 +705,10 @@ fn refuse_nul(
     let mut errors = FieldErrors::new();
     nul_in_object("args", args, &mut errors);
     nul_in_object("options", options, &mut errors);
-    for (i, message) in messages.iter().enumerate() {
-        if message.content.contains('\0') {
-            errors.add(format!("messages.{i}.content"), NUL_MESSAGE);
-        }
+    if let Ok(messages) = serde_json::to_value(messages)
+        && holds_nul(&messages)
+    {
+        nul_in_value("messages", &messages, &mut errors);
     }
     if let Turn::Continue { message, .. } = turn
         && message.contains('\0')
@@ -781,11 +794,7 @@ fn compose_messages(rendered: String, extra: &[ChatMessage]) -> Vec<Value> {
         return vec![json!({ "role": "user", "content": rendered })];
     }
     std::iter::once(json!({ "role": "system", "content": rendered }))
-        .chain(
-            extra
-                .iter()
-                .map(|m| json!({ "role": m.role, "content": m.content })),
-        )
+        .chain(extra.iter().filter_map(|m| serde_json::to_value(m).ok()))
         .collect()
 }
 
@@ -923,7 +932,7 @@ async fn streaming(
     payload: Value,
     deadline: tokio::time::Instant,
 ) -> Result<Outcome> {
-    let (opened, open_result) = oneshot::channel::<Result<()>>();
+    let (opened, open_result) = oneshot::channel::<Result<Option<String>>>();
     let (items, received) = mpsc::channel::<Result<StreamItem>>(STREAM_BUFFER);
     let gateway = in_flight.gateway.clone();
     gateway.spawn(async move {
@@ -940,18 +949,21 @@ async fn streaming(
                 return;
             }
         };
-        let _ = opened.send(Ok(()));
+        let _ = opened.send(Ok(upstream.generation_id.clone()));
         pump(in_flight, upstream, items).await;
     });
-    match open_result.await {
-        Ok(Ok(())) => {}
+    let generation_id = match open_result.await {
+        Ok(Ok(generation_id)) => generation_id,
         Ok(Err(error)) => return Err(error),
         Err(_) => return Err(Error::Internal("a call's task ended abnormally".to_owned())),
-    }
+    };
     let stream = futures::stream::unfold(received, |mut received| async move {
         received.recv().await.map(|item| (item, received))
     });
-    Ok(Outcome::Stream(Box::pin(stream)))
+    Ok(Outcome::Stream {
+        items: Box::pin(stream),
+        generation_id,
+    })
 }
 
 /// Forwards the upstream's events until the answer ends or the reader goes away.
@@ -1068,6 +1080,7 @@ impl InFlight {
         let result = InvokeResult {
             slug: self.record.integration_slug.clone(),
             text: completion.text,
+            tool_calls: completion.tool_calls,
             model_requested: self.primary.clone(),
             model_used,
             usage: completion.usage,
@@ -1330,12 +1343,20 @@ mod tests {
             alone,
             vec![json!({"role": "user", "content": "Summarise X"})]
         );
-        let extra = [ChatMessage {
-            role: "user".into(),
-            content: "hi".into(),
-        }];
+        let extra = [
+            ChatMessage::text(Role::Developer, "Answer in French."),
+            ChatMessage::user("hi"),
+        ];
         let with = compose_messages("You are terse.".into(), &extra);
-        assert_eq!(with[0]["role"], "system");
-        assert_eq!(with[1], json!({"role": "user", "content": "hi"}));
+        // The caller's own instructions come after the integration's prompt.
+        assert_eq!(
+            with[0],
+            json!({"role": "system", "content": "You are terse."})
+        );
+        assert_eq!(
+            with[1],
+            json!({"role": "developer", "content": "Answer in French."})
+        );
+        assert_eq!(with[2], json!({"role": "user", "content": "hi"}));
     }
 }

@@ -12,6 +12,7 @@ pub mod invocations;
 pub mod invoke;
 pub mod limits;
 pub mod manifest;
+pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod options;

@@ -18,6 +18,8 @@ use utoipa::openapi::{
     ResponseBuilder, ResponsesBuilder,
 };
 
+mod messages;
+
 use crate::catalog::{self, CatalogSnapshot};
 use crate::options;
 use crate::snapshot::{LiveIntegration, Snapshot};
@@ -277,10 +279,10 @@ fn native_body(live: &LiveIntegration, route: &str, ceiling: u32) -> Schema {
             )
             .required("message");
     } else {
-        body = body.property(
+        body = messages::with_tools(body).property(
             "messages",
             ArrayBuilder::new()
-                .items(message_schema())
+                .items(messages::message())
                 .description(Some(
                     "Conversation turns layered after the rendered prompt.",
                 )),
@@ -343,19 +345,6 @@ fn options_schema(ceiling: u32) -> ObjectBuilder {
     options
 }
 
-fn message_schema() -> ObjectBuilder {
-    object()
-        .property(
-            "role",
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(["system", "user", "assistant"])),
-        )
-        .property("content", ObjectBuilder::new().schema_type(Type::String))
-        .required("role")
-        .required("content")
-}
-
 fn openai_chat_operation(slugs: &[&str], ceiling: u32) -> utoipa::openapi::path::Operation {
     let mut body = object()
         .property(
@@ -365,7 +354,7 @@ fn openai_chat_operation(slugs: &[&str], ceiling: u32) -> utoipa::openapi::path:
                 .description(Some("The integration's slug."))
                 .enum_values((!slugs.is_empty()).then(|| slugs.iter().copied())),
         )
-        .property("messages", ArrayBuilder::new().items(message_schema()))
+        .property("messages", ArrayBuilder::new().items(messages::message()))
         .property(
             "args",
             object().description(Some(
@@ -380,6 +369,24 @@ fn openai_chat_operation(slugs: &[&str], ceiling: u32) -> utoipa::openapi::path:
                 typed(Type::Boolean, "End the stream with a usage chunk."),
             ),
         )
+        .property(
+            "n",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some([1])),
+        )
+        .property(
+            "user",
+            typed(Type::String, "Accepted for OpenAI clients; not used."),
+        )
+        .property(
+            "metadata",
+            object()
+                .description(Some(
+                    "Accepted for OpenAI clients (at most 16 string pairs); not used.",
+                ))
+                .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String))),
+        )
         .required("model");
     // OpenAI's sampling fields sit at the top level, checked by the native options' definitions;
     // `max_completion_tokens` is OpenAI's newer name for `max_tokens`.
@@ -389,14 +396,18 @@ fn openai_chat_operation(slugs: &[&str], ceiling: u32) -> utoipa::openapi::path:
             body = body.property("max_completion_tokens", param.schema(Some(ceiling)));
         }
     }
+    let body = messages::with_tools(body);
     OperationBuilder::new()
         .operation_id(Some("openai_chat_completions"))
         .tag(OPENAI_TAG)
         .summary(Some("Chat completion (OpenAI's shapes)"))
         .description(Some(
             "Calls the integration named by `model` and answers as OpenAI's `chat.completion`, or \
-             with `\"stream\": true` as `chat.completion.chunk` events ending in `[DONE]`. Usage \
-             carries OpenRouter's billed `cost`. Errors are `{error: {message, type, param, code}}`.",
+             with `\"stream\": true` as `chat.completion.chunk` events ending in `[DONE]`; the \
+             `id` is OpenRouter's generation id. Tool calls come as `message.tool_calls` (streamed: \
+             `delta.tool_calls`) with `finish_reason` `tool_calls`. Usage carries OpenRouter's \
+             billed `cost`. Bad input is a 400 \
+             `{error: {message, type, param, code}}` naming the field in `param`.",
         ))
         .request_body(Some(
             RequestBodyBuilder::new()
@@ -526,6 +537,15 @@ fn ai_result_schema() -> ObjectBuilder {
     };
     object()
         .property("text", ObjectBuilder::new().schema_type(Type::String))
+        .property(
+            "tool_calls",
+            ArrayBuilder::new()
+                .items(messages::tool_call())
+                .description(Some(
+                    "The caller's functions the model asked to call (`finish_reason` \
+                     `tool_calls`); empty otherwise.",
+                )),
+        )
         .property(
             "citations",
             ArrayBuilder::new().items(

@@ -12,6 +12,7 @@ pub fn envelope(slug: &str, result: &InvokeResult) -> Value {
     let usage = &result.usage;
     let mut data = json!({
         "text": result.text,
+        "tool_calls": result.tool_calls,
         "citations": result.citations.iter().map(|c| json!({ "url": c.url, "title": c.title })).collect::<Vec<_>>(),
         "usage": {
             "prompt_tokens": usage.prompt_tokens,
@@ -36,21 +37,38 @@ pub fn envelope(slug: &str, result: &InvokeResult) -> Value {
     json!({ "data": data, "meta": { "integration": slug } })
 }
 
-/// OpenAI's `chat.completion` object for a finished call to the integration `slug`.
+/// OpenAI's `chat.completion` object for a finished call to the integration `slug`. Its `id` is
+/// OpenRouter's generation id, so an answer can be looked up there.
 pub fn openai_completion(slug: &str, result: &InvokeResult) -> Value {
+    let id = completion_id(result.generation_id.as_deref());
+    let mut message = json!({ "role": "assistant", "content": result.text, "refusal": null });
+    if !result.tool_calls.is_empty() {
+        message["tool_calls"] = json!(result.tool_calls);
+        if result.text.is_empty() {
+            message["content"] = Value::Null;
+        }
+    }
     json!({
-        "id": format!("chatcmpl-{}", result.invocation_id.simple()),
+        "id": id,
         "object": "chat.completion",
         "created": crate::now_ms() / 1000,
         "model": slug,
         "choices": [{
             "index": 0,
-            "message": { "role": "assistant", "content": result.text, "refusal": null },
+            "message": message,
             "logprobs": null,
             "finish_reason": finish_reason(result),
         }],
         "usage": openai_usage(result),
     })
+}
+
+/// The generation id, or a `chatcmpl-` id of our own when OpenRouter named none.
+fn completion_id(generation_id: Option<&str>) -> String {
+    generation_id.map_or_else(
+        || format!("chatcmpl-{}", uuid::Uuid::now_v7().simple()),
+        str::to_owned,
+    )
 }
 
 /// OpenAI's `usage` object, with OpenRouter's billed `cost` beside the token counts.
@@ -65,9 +83,14 @@ pub fn openai_usage(result: &InvokeResult) -> Value {
     })
 }
 
-/// The `finish_reason` OpenAI clients expect; an upstream that gave none finished normally.
+/// The `finish_reason` OpenAI clients expect; an upstream that gave none finished normally, or
+/// with tool calls when it made some.
 pub fn finish_reason(result: &InvokeResult) -> &str {
-    result.finish_reason.as_deref().unwrap_or("stop")
+    match result.finish_reason.as_deref() {
+        Some(reason) => reason,
+        None if !result.tool_calls.is_empty() => "tool_calls",
+        None => "stop",
+    }
 }
 
 /// Builds the `chat.completion.chunk` objects of one streamed answer; they all share its id,
@@ -80,9 +103,10 @@ pub struct OpenAiChunks {
 }
 
 impl OpenAiChunks {
-    pub fn new(slug: &str) -> Self {
+    /// The chunks of one answer; `generation_id` is OpenRouter's, when it named one.
+    pub fn new(slug: &str, generation_id: Option<&str>) -> Self {
         Self {
-            id: format!("chatcmpl-{}", uuid::Uuid::now_v7().simple()),
+            id: completion_id(generation_id),
             created: crate::now_ms() / 1000,
             model: slug.to_owned(),
         }
@@ -95,6 +119,24 @@ impl OpenAiChunks {
 
     pub fn content(&self, text: &str) -> Value {
         self.choice(json!({ "content": text }), None)
+    }
+
+    /// The answer's tool calls, each whole in one fragment, or `None` when it made none.
+    pub fn tool_calls(&self, result: &InvokeResult) -> Option<Value> {
+        if result.tool_calls.is_empty() {
+            return None;
+        }
+        let calls: Vec<Value> = result
+            .tool_calls
+            .iter()
+            .enumerate()
+            .map(|(index, call)| {
+                let mut fragment = json!(call);
+                fragment["index"] = Value::from(index);
+                fragment
+            })
+            .collect();
+        Some(self.choice(json!({ "tool_calls": calls }), None))
     }
 
     /// The chunk that closes the choice.

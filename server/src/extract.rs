@@ -3,6 +3,7 @@
 
 use axum::extract::{FromRequest, Request};
 use gateway::invoke::ChatMessage;
+use gateway::messages::{Tools, parse_messages, parse_tools};
 use gateway::options;
 use gateway::types::FieldErrors;
 use gateway::{Audience, Call, Caller, Delivery, Target, Turn};
@@ -62,6 +63,7 @@ where
 pub(crate) struct ChatBody {
     args: Map<String, Value>,
     messages: Vec<ChatMessage>,
+    tools: Tools,
     options: Map<String, Value>,
     stream: bool,
 }
@@ -76,9 +78,30 @@ pub(crate) struct ConverseBody {
 }
 
 /// The top-level fields of `POST /{slug}/chat`; any other is refused naming it.
-const CHAT_FIELDS: &[&str] = &["args", "messages", "options", "stream"];
-/// The top-level fields of `POST /{slug}/converse`.
-const CONVERSE_FIELDS: &[&str] = &["conversation_id", "message", "args", "options", "stream"];
+const CHAT_FIELDS: &[&str] = &[
+    "args",
+    "messages",
+    "options",
+    "stream",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+];
+/// The top-level fields of `POST /{slug}/converse`; the last four are `/chat`'s, refused there with
+/// a reason of their own.
+const CONVERSE_FIELDS: &[&str] = &[
+    "conversation_id",
+    "message",
+    "args",
+    "options",
+    "stream",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+];
+/// `/chat` fields a conversation cannot take: threads store text turns.
+const CHAT_ONLY_FIELDS: &[&str] = &["messages", "tools", "tool_choice", "parallel_tool_calls"];
 
 impl ParseBody for ChatBody {
     fn parse(body: &Map<String, Value>) -> Result<Self, FieldErrors> {
@@ -86,7 +109,8 @@ impl ParseBody for ChatBody {
         refuse_unknown(body, CHAT_FIELDS, &mut errors);
         let parsed = Self {
             args: object(body, "args", &mut errors),
-            messages: messages(body, &mut errors),
+            messages: parse_messages(body.get("messages"), &mut errors),
+            tools: parse_tools(body, &mut errors),
             options: object(body, "options", &mut errors),
             stream: flag(body, "stream", &mut errors),
         };
@@ -99,6 +123,7 @@ impl ChatBody {
         Call {
             args: self.args,
             messages: self.messages,
+            tools: self.tools,
             options: self.options,
             caller,
             delivery: delivery(self.stream),
@@ -149,6 +174,16 @@ impl ParseBody for ConverseBody {
                 String::new()
             }
         };
+        // Threads store text turns: images and tools need `/chat`, where the caller keeps the
+        // history, rather than being dropped here.
+        for &field in CHAT_ONLY_FIELDS {
+            if body.get(field).is_some_and(|value| !value.is_null()) {
+                errors.add(
+                    field,
+                    "Conversations take a text message only; send images and tools to /chat.",
+                );
+            }
+        }
         let parsed = Self {
             conversation_id,
             message,
@@ -206,54 +241,21 @@ fn flag(body: &Map<String, Value>, field: &str, errors: &mut FieldErrors) -> boo
     }
 }
 
-/// Caller messages: user and assistant turns with text content. System messages are refused:
-/// the integration's prompt is the system message.
-fn messages(body: &Map<String, Value>, errors: &mut FieldErrors) -> Vec<ChatMessage> {
-    let Some(raw) = body.get("messages") else {
-        return Vec::new();
-    };
-    let Value::Array(items) = raw else {
-        errors.add("messages", "Must be a list of messages.");
-        return Vec::new();
-    };
-    let mut parsed = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let role = item.get("role").and_then(Value::as_str);
-        let content = item.get("content").and_then(Value::as_str);
-        match (role, content) {
-            (Some(role @ ("user" | "assistant")), Some(content)) if !content.trim().is_empty() => {
-                parsed.push(ChatMessage {
-                    role: role.to_owned(),
-                    content: content.to_owned(),
-                });
-            }
-            (Some("user" | "assistant"), _) => errors.add(
-                format!("messages.{i}.content"),
-                "Must be a non-empty string.",
-            ),
-            _ => errors.add(
-                format!("messages.{i}.role"),
-                "Must be \"user\" or \"assistant\".",
-            ),
-        }
-    }
-    parsed
-}
-
 /// `POST /v1/chat/completions`: OpenAI's request, with the integration slug as `model` and the
 /// template variables in `args`. Generation settings come from the top level, as OpenAI has them.
 pub(crate) struct OpenAiBody {
     pub model: String,
     pub messages: Vec<ChatMessage>,
+    pub tools: Tools,
     pub args: Map<String, Value>,
     pub options: Map<String, Value>,
     pub stream: bool,
     pub include_usage: bool,
 }
 
-/// The top-level fields `/v1/chat/completions` takes besides the sampling fields (the caller
-/// options under their OpenAI names): what the gateway acts on, and OpenAI fields that change
-/// nothing here (`n` must stay 1, `store` false). Any other field is refused naming it.
+/// The top-level fields `/v1/chat/completions` acts on besides the sampling fields (the caller
+/// options under their OpenAI names). With [`IGNORED_OPENAI_FIELDS`], anything else is refused
+/// naming it.
 const OPENAI_FIELDS: &[&str] = &[
     "model",
     "messages",
@@ -261,12 +263,19 @@ const OPENAI_FIELDS: &[&str] = &[
     "stream",
     "stream_options",
     "max_completion_tokens",
-    "user",
-    "n",
-    "store",
-    "metadata",
+    "tools",
+    "tool_choice",
     "parallel_tool_calls",
 ];
+
+/// OpenAI fields that change nothing here and are accepted after a type check (`n` must be 1):
+/// the end user's id and metadata are OpenAI's bookkeeping, `store` its own storage.
+const IGNORED_OPENAI_FIELDS: &[&str] = &["user", "n", "store", "metadata"];
+
+/// OpenAI's limits on `metadata`: 16 pairs, keys of 64 and values of 512 characters.
+const MAX_METADATA_PAIRS: usize = 16;
+const MAX_METADATA_KEY: usize = 64;
+const MAX_METADATA_VALUE: usize = 512;
 
 impl ParseBody for OpenAiBody {
     fn parse(body: &Map<String, Value>) -> Result<Self, FieldErrors> {
@@ -305,47 +314,75 @@ impl ParseBody for OpenAiBody {
             };
             if options::caller_params().any(|param| param.name == option) {
                 options.insert(option.to_owned(), value.clone());
-            } else if !OPENAI_FIELDS.contains(&key.as_str()) {
+            } else if !OPENAI_FIELDS.contains(&key.as_str())
+                && !IGNORED_OPENAI_FIELDS.contains(&key.as_str())
+            {
                 errors.add(key.as_str(), options::UNKNOWN_FIELD);
             }
         }
+        check_openai_bookkeeping(body, &mut errors);
         let parsed = Self {
             model,
-            messages: openai_messages(body, &mut errors),
+            messages: parse_messages(body.get("messages"), &mut errors),
+            tools: parse_tools(body, &mut errors),
             args: object(body, "args", &mut errors),
             options,
             stream: flag(body, "stream", &mut errors),
-            include_usage: body
-                .get("stream_options")
-                .and_then(|o| o.get("include_usage"))
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            include_usage: include_usage(body, &mut errors),
         };
         errors.into_result(parsed)
     }
 }
 
-/// OpenAI messages: string content or a list of text parts, joined.
-fn openai_messages(body: &Map<String, Value>, errors: &mut FieldErrors) -> Vec<ChatMessage> {
-    let mut flattened = body.clone();
-    if let Some(Value::Array(items)) = body.get("messages") {
-        let items = items
-            .iter()
-            .map(|item| {
-                let mut item = item.clone();
-                if let Some(Value::Array(parts)) = item.get("content") {
-                    let text: String = parts
-                        .iter()
-                        .filter_map(|p| p.get("text").and_then(Value::as_str))
-                        .collect();
-                    item["content"] = Value::String(text);
-                }
-                item
-            })
-            .collect();
-        flattened.insert("messages".to_owned(), Value::Array(items));
+/// An object, where null means the same as absent (OpenAI clients send both).
+fn nullable_object(
+    body: &Map<String, Value>,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Map<String, Value> {
+    match body.get(field) {
+        Some(Value::Null) => Map::new(),
+        _ => object(body, field, errors),
     }
-    messages(&flattened, errors)
+}
+
+/// `stream_options`: `{include_usage?: bool}`.
+fn include_usage(body: &Map<String, Value>, errors: &mut FieldErrors) -> bool {
+    let options = nullable_object(body, "stream_options", errors);
+    for key in options.keys().filter(|key| *key != "include_usage") {
+        errors.add(
+            format!("stream_options.{key}"),
+            "This field is not supported by the gateway.",
+        );
+    }
+    flag(&options, "include_usage", errors)
+}
+
+/// `user` is a string and `metadata` string pairs within OpenAI's limits.
+fn check_openai_bookkeeping(body: &Map<String, Value>, errors: &mut FieldErrors) {
+    if body
+        .get("user")
+        .is_some_and(|user| !user.is_null() && !user.is_string())
+    {
+        errors.add("user", "Must be a string.");
+    }
+    let metadata = nullable_object(body, "metadata", errors);
+    let fits = metadata.len() <= MAX_METADATA_PAIRS
+        && metadata.iter().all(|(key, value)| {
+            key.chars().count() <= MAX_METADATA_KEY
+                && value
+                    .as_str()
+                    .is_some_and(|v| v.chars().count() <= MAX_METADATA_VALUE)
+        });
+    if !fits {
+        errors.add(
+            "metadata",
+            format!(
+                "Must be at most {MAX_METADATA_PAIRS} string pairs, keys of at most \
+                 {MAX_METADATA_KEY} and values of at most {MAX_METADATA_VALUE} characters."
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ pub(crate) fn count_tokens(text: &str) -> u64 {
 pub(crate) enum Finish {
     Stop,
     Length,
+    /// The answer is a call of one of the caller's functions.
+    ToolCalls,
     /// The provider failed after part of the answer was sent.
     Error,
 }
@@ -37,6 +39,7 @@ impl Finish {
         match self {
             Self::Stop => "stop",
             Self::Length => "length",
+            Self::ToolCalls => "tool_calls",
             Self::Error => "error",
         }
     }
@@ -154,10 +157,64 @@ fn placeholders(text: &str) -> Vec<String> {
     names
 }
 
+/// A function the request offers, as far as the simulator reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OfferedTool {
+    pub(crate) name: String,
+    /// The `properties` of its parameters' JSON Schema, in the order they were written.
+    pub(crate) properties: Vec<(String, String)>,
+}
+
+/// A call of an offered function, as the simulated model makes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ToolCall {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    /// JSON text.
+    pub(crate) arguments: String,
+}
+
+impl ToolCall {
+    /// Calls `tool` with every parameter filled by its type: strings with the start of the
+    /// user's words, numbers with 1, booleans with true, anything else null.
+    fn of(tool: &OfferedTool, echo: &str) -> Self {
+        let arguments: Map<String, Value> = tool
+            .properties
+            .iter()
+            .map(|(name, kind)| {
+                let value = match kind.as_str() {
+                    "string" => Value::from(echo),
+                    "integer" | "number" => Value::from(1),
+                    "boolean" => Value::Bool(true),
+                    _ => Value::Null,
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        Self {
+            id: format!("call_sim_{}", tool.name),
+            name: tool.name.clone(),
+            arguments: Value::Object(arguments).to_string(),
+        }
+    }
+
+    /// OpenAI's whole `tool_calls` entry.
+    pub(crate) fn to_json(&self) -> Value {
+        json!({
+            "index": 0,
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments}
+        })
+    }
+}
+
 /// The simulated model's reply to one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Answer {
     pub(crate) text: String,
+    /// Set when the model calls a function instead of answering in text.
+    pub(crate) tool_call: Option<ToolCall>,
     pub(crate) finish: Finish,
     pub(crate) usage: Usage,
 }
@@ -174,15 +231,7 @@ impl Answer {
         token_limit: Option<u64>,
         json_mode: bool,
     ) -> Self {
-        let words: Vec<&str> = last_user_text
-            .split_whitespace()
-            .take(ECHOED_WORDS)
-            .collect();
-        let echo = if words.is_empty() {
-            "(nothing to echo)".to_owned()
-        } else {
-            words.join(" ")
-        };
+        let echo = echo(last_user_text);
         let full = if json_mode {
             json_draft(model, &echo, last_user_text)
         } else {
@@ -203,7 +252,29 @@ impl Answer {
         };
         Self {
             text,
+            tool_call: None,
             finish,
+            usage,
+        }
+    }
+
+    /// A call of `tool` instead of a text answer, billed for the call's name and arguments.
+    pub(crate) fn calling(
+        tool: &OfferedTool,
+        pricing: Pricing,
+        prompt_tokens: u64,
+        last_user_text: &str,
+    ) -> Self {
+        let call = ToolCall::of(tool, &echo(last_user_text));
+        let usage = Usage {
+            prompt_tokens,
+            completion_tokens: count_tokens(&call.name) + count_tokens(&call.arguments),
+            pricing,
+        };
+        Self {
+            text: String::new(),
+            tool_call: Some(call),
+            finish: Finish::ToolCalls,
             usage,
         }
     }
@@ -240,9 +311,20 @@ impl Answer {
         };
         Self {
             text,
+            tool_call: None,
             finish: Finish::Error,
             usage,
         }
+    }
+}
+
+/// The first words of what the user said, or a marker when there are none.
+fn echo(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().take(ECHOED_WORDS).collect();
+    if words.is_empty() {
+        "(nothing to echo)".to_owned()
+    } else {
+        words.join(" ")
     }
 }
 
@@ -303,7 +385,14 @@ pub(crate) fn message_choice(content: Value, finish_reason: Option<&str>) -> Val
 
 /// The non-streamed `chat.completion` body.
 pub(crate) fn completion_body(meta: &ResponseMeta, answer: &Answer) -> Value {
-    let mut choice = message_choice(answer.text.as_str().into(), Some(answer.finish.as_str()));
+    let content = match answer.tool_call {
+        Some(_) => Value::Null,
+        None => answer.text.as_str().into(),
+    };
+    let mut choice = message_choice(content, Some(answer.finish.as_str()));
+    if let Some(call) = &answer.tool_call {
+        choice["message"]["tool_calls"] = json!([call.to_json()]);
+    }
     if answer.finish == Finish::Error
         && let Some(choice) = choice.as_object_mut()
     {

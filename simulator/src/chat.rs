@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::{
     AppState, FAULT_MODEL_PREFIX,
     account::{ApiKey, GenerationRecord, Settlement},
-    answer::{Answer, ResponseMeta, completion_body, count_tokens},
+    answer::{Answer, OfferedTool, ResponseMeta, completion_body, count_tokens},
     catalog::{self, Pricing},
     error::ApiError,
     faults::{self, Fault},
@@ -35,6 +35,43 @@ struct ChatRequest {
     response_format: Option<ResponseFormat>,
     user: Option<String>,
     session_id: Option<String>,
+    tools: Option<Vec<Tool>>,
+}
+
+/// An offered tool: a caller's function, or one of OpenRouter's server tools (no `function`).
+#[derive(Deserialize)]
+struct Tool {
+    function: Option<Function>,
+}
+
+#[derive(Deserialize)]
+struct Function {
+    name: String,
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    #[serde(default)]
+    properties: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Function {
+    fn offered(&self) -> OfferedTool {
+        let properties = self
+            .parameters
+            .iter()
+            .flat_map(|parameters| &parameters.properties)
+            .map(|(name, schema)| {
+                let kind = schema["type"].as_str().unwrap_or_default().to_owned();
+                (name.clone(), kind)
+            })
+            .collect();
+        OfferedTool {
+            name: self.name.clone(),
+            properties,
+        }
+    }
 }
 
 /// `{"type": "json_object"}` asks for a JSON answer.
@@ -62,9 +99,11 @@ enum Content {
     Parts(Vec<ContentPart>),
 }
 
-/// Only text parts count; images, audio and files carry no `text`.
+/// Only text parts count as words; images are counted to say they were seen.
 #[derive(Deserialize)]
 struct ContentPart {
+    #[serde(rename = "type")]
+    kind: Option<String>,
     text: Option<String>,
 }
 
@@ -78,6 +117,16 @@ impl Message {
                 .filter_map(|part| part.text.as_deref())
                 .collect::<Vec<_>>()
                 .join(" "),
+        }
+    }
+
+    fn images(&self) -> usize {
+        match &self.content {
+            Some(Content::Parts(parts)) => parts
+                .iter()
+                .filter(|part| part.kind.as_deref() == Some("image_url"))
+                .count(),
+            _ => 0,
         }
     }
 }
@@ -226,18 +275,31 @@ pub(crate) async fn completions(
         .iter()
         .map(|message| count_tokens(&message.text()))
         .sum();
-    let mut answer = Answer::new(
-        &served.id,
-        served.pricing,
-        prompt_tokens,
-        &last_user_text(messages),
-        token_limit,
-        request
-            .response_format
-            .as_ref()
-            .and_then(|format| format.kind.as_deref())
-            == Some("json_object"),
-    );
+    let heard = heard(messages);
+    // A model offered functions calls the first one, until the caller sends back its result.
+    let called = request
+        .tools
+        .iter()
+        .flatten()
+        .find_map(|tool| tool.function.as_ref())
+        .filter(|_| messages.last().and_then(|m| m.role.as_deref()) != Some("tool"));
+    let mut answer = match called {
+        Some(function) => {
+            Answer::calling(&function.offered(), served.pricing, prompt_tokens, &heard)
+        }
+        None => Answer::new(
+            &served.id,
+            served.pricing,
+            prompt_tokens,
+            &heard,
+            token_limit,
+            request
+                .response_format
+                .as_ref()
+                .and_then(|format| format.kind.as_deref())
+                == Some("json_object"),
+        ),
+    };
     if fault == Some(Fault::NulInAnswer) {
         answer.text.insert(0, '\0');
     }
@@ -277,13 +339,24 @@ pub(crate) async fn completions(
     Ok(response)
 }
 
-/// The text the answer echoes: the last user message, or the last message when no user spoke.
-fn last_user_text(messages: &[Message]) -> String {
-    messages
-        .iter()
-        .rev()
-        .find(|message| message.role.as_deref() == Some("user"))
-        .or(messages.last())
-        .map(Message::text)
-        .unwrap_or_default()
+/// The text the answer echoes: a tool's result when the last message is one, else the last user
+/// message (or the last message when no user spoke); led by how many images the request
+/// showed, so a test can tell that they arrived.
+fn heard(messages: &[Message]) -> String {
+    let last = messages.last();
+    let said = match last.filter(|m| m.role.as_deref() == Some("tool")) {
+        Some(result) => format!("the tool returned {}", result.text()),
+        None => messages
+            .iter()
+            .rev()
+            .find(|message| message.role.as_deref() == Some("user"))
+            .or(last)
+            .map(Message::text)
+            .unwrap_or_default(),
+    };
+    match messages.iter().map(Message::images).sum::<usize>() {
+        0 => said,
+        1 => format!("I see 1 image. {said}"),
+        images => format!("I see {images} images. {said}"),
+    }
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::{
     CHUNK_DELAY_HEADER, USAGE_VARIANT_HEADER,
     account::Settlement,
-    answer::{Answer, ResponseMeta, provider_failure},
+    answer::{Answer, ResponseMeta, ToolCall, provider_failure},
     error::ApiError,
     faults::{Fault, break_connection, header_text},
 };
@@ -182,6 +182,9 @@ fn events(meta: &ResponseMeta, answer: &Answer, plan: Plan) -> VecDeque<Event> {
         }
         events.push_back(Event::Piece(sse(chunk(meta, vec![choice(piece, None)]))));
     }
+    if let Some(call) = &answer.tool_call {
+        events.extend(tool_call_fragments(call).map(|delta| data(chunk(meta, vec![delta]))));
+    }
     match plan.ending {
         Ending::Complete(variant) => {
             let finish = answer.finish.as_str();
@@ -222,6 +225,29 @@ fn choice(content: &str, finish_reason: Option<&str>) -> Value {
         "finish_reason": finish_reason,
         "native_finish_reason": finish_reason,
         "logprobs": null
+    })
+}
+
+/// OpenAI's incremental form of a tool call: the id, type and name with empty arguments, then the
+/// arguments in two pieces that concatenate to the whole.
+fn tool_call_fragments(call: &ToolCall) -> impl Iterator<Item = Value> {
+    let mut opening = call.to_json();
+    opening["function"]["arguments"] = Value::from("");
+    let split = call.arguments.len() / 2;
+    let split = (0..=split)
+        .rev()
+        .find(|&i| call.arguments.is_char_boundary(i))
+        .unwrap_or(0);
+    let (head, tail) = call.arguments.split_at(split);
+    let pieces = [head, tail].map(|piece| json!({"index": 0, "function": {"arguments": piece}}));
+    std::iter::once(opening).chain(pieces).map(|fragment| {
+        json!({
+            "index": 0,
+            "delta": {"role": "assistant", "content": null, "tool_calls": [fragment]},
+            "finish_reason": null,
+            "native_finish_reason": null,
+            "logprobs": null
+        })
     })
 }
 

@@ -172,8 +172,17 @@ pub struct IntegrationFields {
     pub rate_limit_per_minute: Option<u32>,
     /// Daily spend cap; `None` uses the deployment default.
     pub daily_cap: Option<NanoUsd>,
+    /// Callers may send `image_url` content parts.
     pub supports_vision: bool,
+    /// Callers may offer function tools and send tool calls and results back.
     pub supports_tools: bool,
+    /// Callers may add `system` / `developer` messages after the integration's prompt.
+    #[serde(default = "allowed")]
+    pub allow_system_messages: bool,
+}
+
+fn allowed() -> bool {
+    true
 }
 
 impl IntegrationFields {
@@ -191,6 +200,7 @@ impl IntegrationFields {
             daily_cap: None,
             supports_vision: false,
             supports_tools: false,
+            allow_system_messages: true,
         }
     }
 }

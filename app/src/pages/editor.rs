@@ -377,6 +377,24 @@ fn Editor(
                     </Section>
                 </div>
 
+                <Section title="What callers may send" description="Anything switched off is refused with a field error naming the setting, never dropped.">
+                    <CheckField
+                        label="Images in messages (the models support vision)"
+                        value=Signal::derive(move || fields.with(|f| f.supports_vision))
+                        on_change=move |v| fields.update(|f| f.supports_vision = v)
+                    />
+                    <CheckField
+                        label="Tools: callers offer functions the model may call"
+                        value=Signal::derive(move || fields.with(|f| f.supports_tools))
+                        on_change=move |v| fields.update(|f| f.supports_tools = v)
+                    />
+                    <CheckField
+                        label="System and developer messages after the prompt"
+                        value=Signal::derive(move || fields.with(|f| f.allow_system_messages))
+                        on_change=move |v| fields.update(|f| f.allow_system_messages = v)
+                    />
+                </Section>
+
                 <Section title="Version notes" description="Saved with the version this save mints, if any.">
                     <TextField
                         label="Notes"

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::errors::{ErrorDetail, UpstreamError, non_blank};
+use crate::messages::ToolCall;
 
 /// Token counts and the charge of one generation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +70,8 @@ pub struct Completion {
     /// The provider's display name, e.g. `OpenAI`.
     pub provider: Option<String>,
     pub text: String,
+    /// The caller's functions the model asked to call.
+    pub tool_calls: Vec<ToolCall>,
     pub finish_reason: Option<String>,
     pub usage: Usage,
     pub citations: Vec<Citation>,
@@ -117,6 +120,7 @@ impl Completion {
             model: non_blank(&body["model"]).map(str::to_owned),
             provider,
             text: message_text(message),
+            tool_calls: tool_calls(&message["tool_calls"])?,
             finish_reason: non_blank(&choice["finish_reason"]).map(str::to_owned),
             usage: Usage::from_json(&body["usage"]),
             citations: citations(body, message),
@@ -139,6 +143,16 @@ pub(crate) fn provider_failure(
         message: detail.message,
         provider: detail.provider.or(provider),
         generation_id,
+    }
+}
+
+/// The message's `tool_calls`: absent or null means none; anything but well-formed function calls
+/// is a malformed answer (a caller could not act on it).
+fn tool_calls(calls: &Value) -> Result<Vec<ToolCall>, UpstreamError> {
+    match calls {
+        Value::Null => Ok(Vec::new()),
+        calls => serde_json::from_value(calls.clone())
+            .map_err(|error| UpstreamError::Malformed(format!("the tool calls: {error}"))),
     }
 }
 
@@ -209,6 +223,28 @@ mod tests {
     use super::*;
 
     const REAL_COMPLETION: &str = r#"{"id":"gen-1779358422-LrEwL8SmYSWNlAzrHKq2","object":"chat.completion","created":1779358422,"model":"openai/gpt-4o-mini","provider":"Azure","system_fingerprint":"fp_eb37e061ec","choices":[{"index":0,"logprobs":null,"finish_reason":"stop","native_finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I assist you today?","refusal":null,"reasoning":null}}],"usage":{"prompt_tokens":9,"completion_tokens":10,"total_tokens":19,"cost":0.00000735,"is_byok":false,"prompt_tokens_details":{"cached_tokens":0,"cache_write_tokens":0,"audio_tokens":0,"video_tokens":0},"cost_details":{"upstream_inference_cost":0.00000735,"upstream_inference_prompt_cost":0.00000135,"upstream_inference_completions_cost":0.000006},"completion_tokens_details":{"reasoning_tokens":0,"image_tokens":0,"audio_tokens":0}}}"#;
+
+    /// A real answer calling the caller's function, with reasoning and cached tokens.
+    const TOOL_CALL_COMPLETION: &str = r#"{"id":"gen-1779334358-5uErgorPN1rJbPw8AVrM","object":"chat.completion","created":1779334358,"model":"qwen/qwen3.5-35b-a3b-20260224","provider":"Parasail","system_fingerprint":"vllm-0.20.2rc1.dev1310+gb13770ae3-tp2-24836ff9","choices":[{"index":0,"logprobs":null,"finish_reason":"tool_calls","native_finish_reason":"tool_calls","message":{"role":"assistant","content":null,"refusal":null,"reasoning":"The user is asking for a pad thai recipe. I should search for pad thai recipes using the search_recipes function. I'll use \"pad thai\" as the query parameter.\n","tool_calls":[{"type":"function","index":0,"id":"call_7b205c4c32234f3e91624804","function":{"name":"search_recipes","arguments":"{\"query\": \"pad thai\"}"}}],"reasoning_details":[{"type":"reasoning.text","text":"The user is asking for a pad thai recipe. I should search for pad thai recipes using the search_recipes function. I'll use \"pad thai\" as the query parameter.\n","format":"unknown","index":0}]}}],"usage":{"prompt_tokens":1077,"completion_tokens":66,"total_tokens":1143,"cost":0.00012195,"is_byok":false,"prompt_tokens_details":{"cached_tokens":1056,"cache_write_tokens":0,"audio_tokens":0,"video_tokens":0},"cost_details":{"upstream_inference_cost":0.00012195,"upstream_inference_prompt_cost":0.00005595,"upstream_inference_completions_cost":0.000066},"completion_tokens_details":{"reasoning_tokens":41,"image_tokens":0,"audio_tokens":0}}}"#;
+
+    #[test]
+    fn a_real_tool_call_answer_reads_its_calls() {
+        let completion = parse(&serde_json::from_str(TOOL_CALL_COMPLETION).unwrap()).unwrap();
+        assert_eq!(completion.finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(completion.tool_calls.len(), 1);
+        let call = &completion.tool_calls[0];
+        assert_eq!(call.id, "call_7b205c4c32234f3e91624804");
+        assert_eq!(call.function.name, "search_recipes");
+        assert_eq!(call.function.arguments, r#"{"query": "pad thai"}"#);
+        assert_eq!(completion.usage.completion_tokens, 66);
+    }
+
+    #[test]
+    fn malformed_tool_calls_are_a_malformed_answer() {
+        let body = json!({"choices": [{"message": {"role": "assistant", "content": null,
+                          "tool_calls": [{"id": 7}]}}]});
+        assert!(matches!(parse(&body), Err(UpstreamError::Malformed(_))));
+    }
 
     fn parse(body: &Value) -> Result<Completion, UpstreamError> {
         Completion::from_body(body, None, 1)

@@ -197,6 +197,8 @@ struct Answer {
     reasoning: String,
     finish_reason: Option<String>,
     annotations: Vec<Value>,
+    /// Tool calls assembled from their fragments, by their `index`.
+    tool_calls: Vec<Value>,
     usage: Option<Value>,
     /// Perplexity-style top-level `citations` and `search_results`, as last sent.
     sources: Map<String, Value>,
@@ -214,6 +216,7 @@ impl Answer {
             reasoning: String::new(),
             finish_reason: None,
             annotations: Vec::new(),
+            tool_calls: Vec::new(),
             usage: None,
             sources: Map::new(),
         }
@@ -253,6 +256,9 @@ impl Answer {
         if let Some(annotations) = delta["annotations"].as_array() {
             self.annotations.extend(annotations.iter().cloned());
         }
+        for fragment in delta["tool_calls"].as_array().into_iter().flatten() {
+            self.add_tool_call_fragment(fragment);
+        }
         let mut events = Vec::new();
         if let Some(text) = delta["reasoning"].as_str().filter(|text| !text.is_empty()) {
             self.reasoning.push_str(text);
@@ -263,6 +269,35 @@ impl Answer {
             events.push(StreamEvent::Delta { text: text.into() });
         }
         Ok(Step::Events(events))
+    }
+
+    /// OpenAI's incremental form: the first fragment of a call has its `index`, `id`, `type`
+    /// and `function.name`; later ones only the `index` and pieces of `function.arguments`.
+    fn add_tool_call_fragment(&mut self, fragment: &Value) {
+        let index = fragment["index"]
+            .as_u64()
+            .and_then(|i| usize::try_from(i).ok())
+            .unwrap_or(self.tool_calls.len().saturating_sub(1));
+        // A fragment naming a far-off index is not an answer to honour with a huge list.
+        if index > self.tool_calls.len() {
+            return;
+        }
+        if index == self.tool_calls.len() {
+            self.tool_calls.push(json!({
+                "id": "", "type": "function", "function": {"name": "", "arguments": ""}
+            }));
+        }
+        let call = &mut self.tool_calls[index];
+        if let Some(id) = non_blank(&fragment["id"]) {
+            call["id"] = Value::from(id);
+        }
+        if let Some(name) = non_blank(&fragment["function"]["name"]) {
+            call["function"]["name"] = Value::from(name);
+        }
+        if let Some(piece) = fragment["function"]["arguments"].as_str() {
+            let arguments = call["function"]["arguments"].as_str().unwrap_or_default();
+            call["function"]["arguments"] = Value::from(format!("{arguments}{piece}"));
+        }
     }
 
     fn generation_id(&self) -> Option<String> {
@@ -282,6 +317,16 @@ impl Answer {
         });
         if !self.annotations.is_empty() {
             message["annotations"] = Value::Array(self.annotations.clone());
+        }
+        // Fragments that never named their function make no call anyone could run.
+        let calls: Vec<Value> = self
+            .tool_calls
+            .iter()
+            .filter(|call| non_blank(&call["function"]["name"]).is_some())
+            .cloned()
+            .collect();
+        if !calls.is_empty() {
+            message["tool_calls"] = Value::Array(calls);
         }
         let mut body = self.sources.clone();
         body.insert("id".into(), self.id.clone().into());
@@ -409,6 +454,48 @@ mod tests {
             Some(Ok(StreamEvent::Done(completion))) => completion,
             other => panic!("the stream did not end with Done: {other:?}"),
         }
+    }
+
+    /// A streamed tool call in OpenAI's incremental form (id and name first, then pieces of the
+    /// arguments), as OpenRouter relays it from Anthropic.
+    const TOOL_CALL: &str = concat!(
+        ": OPENROUTER PROCESSING\n\n",
+        r#"data: {"id":"gen-1786990100-ToOlCaLlStReAmExAmPl","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1786990100,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]}"#,
+        "\n\n",
+        r#"data: {"id":"gen-1786990100-ToOlCaLlStReAmExAmPl","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1786990100,"choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"toolu_01AbCdEfGhIjKlMnOpQrStUv","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]}"#,
+        "\n\n",
+        r#"data: {"id":"gen-1786990100-ToOlCaLlStReAmExAmPl","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1786990100,"choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"type":"function","function":{"arguments":"{\"location\": "}}]},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]}"#,
+        "\n\n",
+        r#"data: {"id":"gen-1786990100-ToOlCaLlStReAmExAmPl","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1786990100,"choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"type":"function","function":{"arguments":"\"Paris\"}"}}]},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]}"#,
+        "\n\n",
+        r#"data: {"id":"gen-1786990100-ToOlCaLlStReAmExAmPl","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1786990100,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":"tool_calls","native_finish_reason":"tool_use","logprobs":null}]}"#,
+        "\n\n",
+        r#"data: {"id":"gen-1786990100-ToOlCaLlStReAmExAmPl","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1786990100,"choices":[],"usage":{"prompt_tokens":412,"completion_tokens":38,"total_tokens":450,"cost":0.001806,"is_byok":false,"prompt_tokens_details":{"cached_tokens":0,"cache_write_tokens":0,"audio_tokens":0,"video_tokens":0},"cost_details":{"upstream_inference_cost":0.001806,"upstream_inference_prompt_cost":0.001236,"upstream_inference_completions_cost":0.00057},"completion_tokens_details":{"reasoning_tokens":0,"image_tokens":0,"audio_tokens":0}}}"#,
+        "\n\n",
+        "data: [DONE]\n\n",
+    );
+
+    #[tokio::test]
+    async fn a_streamed_tool_call_is_assembled_from_its_fragments() {
+        for cut in [0, 200, 700, TOOL_CALL.len() / 2] {
+            let items = collect(split_at(TOOL_CALL, &[cut])).await;
+            let completion = done(&items);
+            assert_eq!(deltas(&items), "");
+            assert_eq!(completion.finish_reason.as_deref(), Some("tool_calls"));
+            assert_eq!(
+                serde_json::to_value(&completion.tool_calls).unwrap(),
+                json!([{"id": "toolu_01AbCdEfGhIjKlMnOpQrStUv", "type": "function",
+                        "function": {"name": "get_weather", "arguments": "{\"location\": \"Paris\"}"}}])
+            );
+            assert_eq!(completion.usage.completion_tokens, 38);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tool_call_fragment_for_a_far_off_index_is_ignored() {
+        let far = TOOL_CALL.replacen("\"index\":0,\"id\"", "\"index\":5000000,\"id\"", 1);
+        let items = collect(vec![far.into_bytes()]).await;
+        assert!(done(&items).tool_calls.is_empty());
     }
 
     #[tokio::test]

@@ -203,3 +203,31 @@ crate::on_each_engine!(
         t
     }
 );
+
+crate::on_each_engine!(
+    what_callers_may_send_is_exported_and_applied,
+    |t: TestGateway| async move {
+        let mut wanted = entry("vision");
+        wanted.fields.supports_vision = true;
+        wanted.fields.supports_tools = true;
+        wanted.fields.allow_system_messages = false;
+        let text = Manifest {
+            integrations: vec![wanted],
+        }
+        .to_json_pretty();
+        assert!(text.contains("\"allow_system_messages\": false"), "{text}");
+        apply(&t, &Manifest::from_json(&text).unwrap()).await;
+
+        let exported = t.gateway.export_integrations(&[]).await.unwrap();
+        let fields = &exported.integrations[0].fields;
+        assert!(fields.supports_vision && fields.supports_tools);
+        assert!(!fields.allow_system_messages);
+
+        // A document written before the setting existed keeps callers' system messages allowed.
+        let older = text.replace("\"allow_system_messages\": false,", "");
+        let older = Manifest::from_json(&older).unwrap();
+        assert!(older.integrations[0].fields.allow_system_messages);
+        assert_eq!(apply(&t, &older).await, ["vision: updated (fields)"]);
+        t
+    }
+);

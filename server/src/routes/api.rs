@@ -57,7 +57,7 @@ pub(crate) async fn converse(
 fn respond(slug: &str, outcome: Outcome) -> Response {
     match outcome {
         Outcome::Done(result) => Json(wire::envelope(slug, &result)).into_response(),
-        Outcome::Stream(events) => sse(events),
+        Outcome::Stream { items, .. } => sse(items),
         Outcome::Started(conversation) => {
             let data = json!({
                 "conversation_id": conversation.id,

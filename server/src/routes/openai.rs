@@ -41,6 +41,7 @@ async fn complete(
     let call = Call {
         args: body.args,
         messages: body.messages,
+        tools: body.tools,
         options: body.options,
         caller: Caller {
             kind: CallerKind::OpenAi,
@@ -50,7 +51,15 @@ async fn complete(
         ..Call::new(api_target(&body.model))
     };
     match gateway.call(call).await? {
-        Outcome::Stream(events) => Ok(chunks(&slug, include_usage, events)),
+        Outcome::Stream {
+            items,
+            generation_id,
+        } => Ok(chunks(
+            &slug,
+            generation_id.as_deref(),
+            include_usage,
+            items,
+        )),
         outcome => {
             let result = outcome.into_done()?;
             Ok(Json(wire::openai_completion(&slug, &result)).into_response())
@@ -69,17 +78,25 @@ pub(crate) async fn models(
     }
 }
 
-/// OpenAI's chunk stream: a role chunk, content chunks, a finish chunk, the usage chunk when
+/// OpenAI's chunk stream: a role chunk, content chunks, the tool calls when the model made
+/// some, a finish chunk, the usage chunk when
 /// asked for, then `[DONE]`; a failure ends with an `error` object and no `[DONE]`.
-fn chunks(slug: &str, include_usage: bool, events: InvokeStream) -> Response {
-    let shapes = wire::OpenAiChunks::new(slug);
+fn chunks(
+    slug: &str,
+    generation_id: Option<&str>,
+    include_usage: bool,
+    events: InvokeStream,
+) -> Response {
+    let shapes = wire::OpenAiChunks::new(slug, generation_id);
     let event = |chunk: Value| Event::default().data(chunk.to_string());
     let first = event(shapes.role());
     let body = events.flat_map(move |item| {
         let out: Vec<Event> = match item {
             Ok(StreamItem::Delta(text)) => vec![event(shapes.content(&text))],
             Ok(StreamItem::Done(result)) => {
-                let mut out = vec![event(shapes.finish(&result))];
+                let mut out: Vec<Event> =
+                    shapes.tool_calls(&result).map(event).into_iter().collect();
+                out.push(event(shapes.finish(&result)));
                 if include_usage {
                     out.push(event(shapes.usage(&result)));
                 }
@@ -97,6 +114,7 @@ fn chunks(slug: &str, include_usage: bool, events: InvokeStream) -> Response {
         .into_response()
 }
 
+/// OpenAI's error shape, and its status for bad input: 400 where the native API says 422.
 fn openai_error(error: ApiError) -> Response {
     let body = openai_error_body(&error);
     // OpenAI answers invalid requests with 400, where the native API says 422.
@@ -133,9 +151,17 @@ fn openai_error_body(error: &ApiError) -> Value {
         (None, Some(_)) => Value::from("invalid_value"),
         (None, None) => Value::Null,
     };
+    // OpenAI clients show only `message`: it says what is wrong, not just that something is.
+    let message = match first
+        .and_then(|(_, problems)| problems[0].as_str())
+        .zip(param)
+    {
+        Some((problem, param)) => Value::from(format!("{param}: {problem}")),
+        None => body["message"].clone(),
+    };
     json!({
         "error": {
-            "message": body["message"],
+            "message": message,
             "type": kind,
             "param": param,
             "code": code,

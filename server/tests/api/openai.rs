@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app, venv_python};
+use crate::helpers::{TestApp, spawn_app, venv_python};
 
 #[tokio::test]
 async fn chat_completions_answer_in_openai_shape_with_the_slug_as_model() {
@@ -134,21 +134,17 @@ async fn errors_come_in_openai_shape() {
     app.shutdown().await;
 }
 
-/// The official `openai` Python package, installed by `make setup` into `.venv`, drives the API
-/// in both modes. Skipped (loudly) only where that virtualenv does not exist.
-#[tokio::test]
-async fn the_official_openai_python_sdk_works_unchanged() {
-    let Some(python) = venv_python() else {
-        return;
-    };
-    let app = spawn_app().await;
-    app.integration("sdk", |_, _| {}).await;
-    let token = app.token().await;
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openai_sdk_check.py");
+/// Runs `script` (under `tests/`) with the project's `.venv` Python against the app's `/v1`, and
+/// returns what it printed; `None` where that virtualenv does not exist (skipped loudly).
+async fn python_against(app: &TestApp, token: &str, script: &str) -> Option<String> {
+    let python = venv_python()?;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
     let output = tokio::process::Command::new(python)
         .arg(script)
         .env("BASE_URL", format!("{}/v1", app.address))
-        .env("TOKEN", &token)
+        .env("TOKEN", token)
         .output()
         .await
         .unwrap();
@@ -158,10 +154,72 @@ async fn the_official_openai_python_sdk_works_unchanged() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("non-streaming ok") && stdout.contains("streaming ok"),
-        "{stdout}"
-    );
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The official `openai` Python package, installed by `make setup` into `.venv`, drives the API
+/// in both modes.
+#[tokio::test]
+async fn the_official_openai_python_sdk_works_unchanged() {
+    let app = spawn_app().await;
+    app.integration("sdk", |_, _| {}).await;
+    let token = app.token().await;
+    if let Some(stdout) = python_against(&app, &token, "openai_sdk_check.py").await {
+        assert!(
+            stdout.contains("non-streaming ok") && stdout.contains("streaming ok"),
+            "{stdout}"
+        );
+    }
+    app.shutdown().await;
+}
+
+/// What applications send through the official SDK: system and developer messages, content
+/// parts, an image (seen by the model where the integration supports vision, refused naming the
+/// part where it does not), and a tool-calling round trip, whole and streamed.
+#[tokio::test]
+async fn the_official_sdk_sends_system_messages_images_and_tools() {
+    let app = spawn_app().await;
+    app.integration("plain", |_, _| {}).await;
+    app.integration("eyes", |f, _| f.supports_vision = true)
+        .await;
+    app.integration("tooling", |f, _| f.supports_tools = true)
+        .await;
+    let token = app.token().await;
+    if let Some(stdout) = python_against(&app, &token, "openai_dropin_check.py").await {
+        for check in [
+            "system message ok",
+            "content parts ok",
+            "image on a vision integration ok",
+            "image on a text-only integration refused ok",
+            "tool round trip ok",
+            "streamed tool round trip ok",
+            "tools on a text-only integration refused ok",
+        ] {
+            assert!(stdout.contains(check), "{check} missing from:\n{stdout}");
+        }
+        // Both tool-call answers and both answers to their results are ordinary, billed
+        // successes (the refused call is a row of its own).
+        let billed = "integration_slug = 'tooling' and status = 'ok' and cost_nanos > 0 \
+                      and completion_tokens > 0";
+        assert!(
+            app.eventually(10, || async { app.rows(billed).await == 4 })
+                .await
+        );
+    }
+    app.shutdown().await;
+}
+
+/// LangChain's `ChatOpenAI` (pinned in `make setup`) completes a call and a stream.
+#[tokio::test]
+async fn langchain_chat_openai_calls_and_streams() {
+    let app = spawn_app().await;
+    app.integration("chain", |_, _| {}).await;
+    let token = app.token().await;
+    if let Some(stdout) = python_against(&app, &token, "langchain_check.py").await {
+        assert!(
+            stdout.contains("invoke ok") && stdout.contains("stream ok"),
+            "{stdout}"
+        );
+    }
     app.shutdown().await;
 }

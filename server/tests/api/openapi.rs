@@ -294,3 +294,59 @@ async fn repeated_wrong_docs_passwords_lock_that_address_out_with_429() {
     assert_eq!(other_reader.status(), StatusCode::OK);
     app.shutdown().await;
 }
+
+/// The message and tool schemas say what both APIs take: every role the document lists is
+/// accepted, one it does not list is refused, and both bodies describe content parts and tools.
+#[tokio::test]
+async fn the_document_describes_the_messages_and_tools_the_api_takes() {
+    let app = spawn_app().await;
+    app.integration("open", |f, _| {
+        f.supports_vision = true;
+        f.supports_tools = true;
+    })
+    .await;
+    let document = document(&app).await;
+    let body = |path: &str| {
+        document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            .clone()
+    };
+    let token = app.token().await;
+    for (path, route) in [
+        ("/api/ai/open/chat", "/api/ai/open/chat"),
+        (OPENAI_CHAT_ROUTE, OPENAI_CHAT_ROUTE),
+    ] {
+        let schema = body(path);
+        let properties = &schema["properties"];
+        for field in ["tools", "tool_choice", "parallel_tool_calls"] {
+            assert!(properties[field].is_object(), "{path} lacks {field}");
+        }
+        let message = &properties["messages"]["items"];
+        let parts = &message["properties"]["content"]["oneOf"][1]["items"]["oneOf"];
+        assert_eq!(parts[0]["properties"]["type"]["enum"][0], "text");
+        assert_eq!(parts[1]["properties"]["type"]["enum"][0], "image_url");
+        let roles: Vec<&str> = message["properties"]["role"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert_eq!(roles.len(), 5);
+        for role in roles.iter().copied().chain(["narrator"]) {
+            let mut turn = serde_json::json!({"role": role, "content": "hi"});
+            if role == "tool" {
+                turn["tool_call_id"] = "call_1".into();
+            }
+            let request = serde_json::json!({"model": "open", "args": {"question": "q"},
+                                             "messages": [turn]});
+            let answer: Value = app
+                .post(route, Some(&token), request)
+                .await
+                .json()
+                .await
+                .unwrap();
+            let refused = answer.to_string().contains("messages.0.role");
+            assert_eq!(refused, role == "narrator", "{route} {role}: {answer}");
+        }
+    }
+    app.shutdown().await;
+}

@@ -177,7 +177,7 @@ async fn content_parts_and_unknown_fields_are_accepted() {
             "stream_options": {"include_usage": true},
             "provider": {"order": ["openai"], "sort": "price"},
             "plugins": [{"id": "web"}],
-            "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+            "tools": [{"type": "openrouter:web_search"}],
             "transforms": ["middle-out"],
             "reasoning": {"effort": "low"},
             "user": "user-42",
@@ -188,7 +188,7 @@ async fn content_parts_and_unknown_fields_are_accepted() {
         .await;
     assert_eq!(
         body["choices"][0]["message"]["content"],
-        "Simulated answer from openai/gpt-4o-mini: Describe this picture."
+        "Simulated answer from openai/gpt-4o-mini: I see 1 image. Describe this picture."
     );
 }
 

@@ -11,3 +11,4 @@ mod faults;
 mod helpers;
 mod lifecycle;
 mod streaming;
+mod tools;
