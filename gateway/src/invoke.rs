@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::limits::{NO_INTEGRATION, Rejection, Reservation, caller_key};
 use crate::payload::{self, PayloadInput};
 use crate::prompts::{Prompt, request_hash};
-use crate::telemetry::{InvocationRecord, Status};
+use crate::telemetry::{Exchange, InvocationRecord, Status};
 use crate::upstream::{Citation, Completion, StreamEvent, UpstreamError, Usage};
 use crate::{Gateway, now_ms};
 
@@ -77,6 +77,24 @@ impl Caller {
 pub struct ChatMessage {
     pub role: String,
     pub content: String,
+}
+
+impl ChatMessage {
+    /// A `user` message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: "user".to_owned(),
+            content: content.into(),
+        }
+    }
+
+    /// An `assistant` message: an earlier answer, replayed as history.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: "assistant".to_owned(),
+            content: content.into(),
+        }
+    }
 }
 
 /// Who may reach a live integration by its slug.
@@ -167,10 +185,7 @@ impl Call {
         let messages = run
             .message
             .filter(|text| !text.trim().is_empty())
-            .map(|content| ChatMessage {
-                role: "user".to_owned(),
-                content,
-            })
+            .map(ChatMessage::user)
             .into_iter()
             .collect();
         Self {
@@ -281,6 +296,8 @@ struct Resolved {
     daily_cap: Option<NanoUsd>,
     /// Minutes a thread lives idle, when the integration holds conversations.
     conversation_ttl: Option<u32>,
+    /// Days the prompt and answer are kept, when the integration keeps them.
+    capture_days: Option<u32>,
 }
 
 impl Resolved {
@@ -305,6 +322,9 @@ impl Resolved {
                     .conversation_ttl_minutes
                     .unwrap_or(settings.conversation_ttl_minutes)
             }),
+            capture_days: fields
+                .capture_exchanges
+                .then_some(fields.capture_retention_days),
         }
     }
 
@@ -371,6 +391,7 @@ async fn resolve(gateway: &Gateway, target: Target) -> Result<Resolved> {
                 rate_limit: Some(crate::builder::RATE_PER_MINUTE),
                 daily_cap: settings.default_daily_cap,
                 conversation_ttl: None,
+                capture_days: None,
             })
         }
     }
@@ -425,7 +446,9 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
     };
 
     // The rate limit comes first so that floods of invalid calls are limited too.
-    if let Some(limit) = resolved.rate_limit
+    if let Some(limit) = resolved
+        .rate_limit
+        .filter(|_| gateway.config().rate_limiting)
         && let Some(Rejection::RateLimited { retry_after_secs }) = gateway
             .limits()
             .take_rate(resolved.limit_id(), &caller.rate_key(), limit, now)
@@ -497,10 +520,7 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
     }
     request_messages.extend(messages);
     if let Some(message) = &message {
-        request_messages.push(ChatMessage {
-            role: "user".to_owned(),
-            content: message.clone(),
-        });
+        request_messages.push(ChatMessage::user(message.clone()));
     }
     let payload = match payload::compose(&PayloadInput {
         version: &resolved.draft,
@@ -523,7 +543,10 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
     // Serialising the messages to size them is the dearest step here: done once per call.
     let prompt_tokens = prompt_tokens(&payload);
     let estimate = worst_case_cost(gateway, &resolved.draft.models, &payload, prompt_tokens);
-    let reservation = match resolved.daily_cap {
+    let reservation = match resolved
+        .daily_cap
+        .filter(|_| gateway.config().cost_limiting)
+    {
         Some(cap) => {
             // Waiting for other calls' holds may use at most a quarter of this call's time.
             let wait_until = tokio::time::Instant::now() + timeout / 4;
@@ -568,6 +591,9 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
     };
     let mut record = refused.record;
     record.conversation_id = turn.as_ref().map(|t| t.id.clone());
+    record.exchange = resolved
+        .capture_days
+        .map(|days| Exchange::of_request(&payload, record.created_at_ms, days));
     let in_flight = InFlight {
         gateway: gateway.clone(),
         record,
@@ -1062,6 +1088,9 @@ impl InFlight {
         record.generation_id = completion.generation_id.clone();
         record.finish_reason = completion.finish_reason.clone();
         record.streamed = streamed;
+        if let Some(exchange) = record.exchange.as_mut() {
+            exchange.answered(&completion.message);
+        }
         let invocation_id = record.id;
         self.store_turn(Some((&completion.text, &invocation_id.to_string())))
             .await;
