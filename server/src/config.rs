@@ -1064,6 +1064,132 @@ mod tests {
     }
 
     #[test]
+    fn operator_knobs_have_defaults() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        let openrouter = &config.openrouter;
+        assert_eq!(openrouter.timeout, DEFAULT_UPSTREAM_TIMEOUT);
+        assert_eq!(openrouter.max_retries, DEFAULT_MAX_RETRIES);
+        assert_eq!(openrouter.backoff_ceiling, DEFAULT_BACKOFF_CEILING);
+        assert_eq!(openrouter.title.as_deref(), Some(DEFAULT_APP_TITLE));
+        assert_eq!(config.calls.max_tokens_ceiling, DEFAULT_MAX_TOKENS_CEILING);
+        assert!(config.calls.default_models.is_empty());
+        assert!(config.calls.rate_limiting && config.calls.cost_limiting);
+        assert_eq!(config.catalog.ttl, DEFAULT_CATALOG_TTL);
+        assert!(!config.catalog.refresh_at_start);
+    }
+
+    #[test]
+    fn operator_knobs_read_the_file_and_the_environment_wins() {
+        let mut file = tempfile();
+        writeln!(
+            file.1,
+            "max_tokens_ceiling = 4096\ndefault_models = [\"a/one\", \"b/two\"]\n\
+             rate_limit_enabled = false\ncost_limit_enabled = false\n\
+             [openrouter]\ntimeout = \"30s\"\nmax_retries = 5\nbackoff_ceiling = \"2s\"\n\
+             title = \"\"\n[catalog]\nttl = \"10m\"\nrefresh_at_start = true"
+        )
+        .unwrap();
+        let config = Config::from_sources(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(config.openrouter.timeout, Duration::from_secs(30));
+        assert_eq!(config.openrouter.max_retries, 5);
+        assert_eq!(config.openrouter.backoff_ceiling, Duration::from_secs(2));
+        // An empty title in the file sends none.
+        assert_eq!(config.openrouter.title, None);
+        assert_eq!(config.calls.max_tokens_ceiling, 4096);
+        assert_eq!(config.calls.default_models, ["a/one", "b/two"]);
+        assert!(!config.calls.rate_limiting && !config.calls.cost_limiting);
+        assert_eq!(config.catalog.ttl, Duration::from_secs(600));
+        assert!(config.catalog.refresh_at_start);
+
+        let config = Config::from_sources(
+            Some(&file.0),
+            env(&[
+                ("OPENROUTER_TIMEOUT", "90s"),
+                ("OPENROUTER_MAX_RETRIES", "0"),
+                ("OPENROUTER_BACKOFF_CEILING", "250ms"),
+                ("OPENROUTER_TITLE", "Ops"),
+                ("AI_GATEWAY_MAX_TOKENS_CEILING", "100"),
+                ("AI_GATEWAY_DEFAULT_MODELS", " c/three , d/four "),
+                ("AI_GATEWAY_RATE_LIMIT_ENABLED", "on"),
+                ("AI_GATEWAY_COST_LIMIT_ENABLED", "yes"),
+                ("AI_GATEWAY_CATALOG_TTL", "2h"),
+                ("AI_GATEWAY_CATALOG_REFRESH_AT_START", "off"),
+            ]),
+        )
+        .unwrap();
+        std::fs::remove_file(file.0).unwrap();
+        assert_eq!(config.openrouter.timeout, Duration::from_secs(90));
+        assert_eq!(config.openrouter.max_retries, 0);
+        assert_eq!(
+            config.openrouter.backoff_ceiling,
+            Duration::from_millis(250)
+        );
+        assert_eq!(config.openrouter.title.as_deref(), Some("Ops"));
+        assert_eq!(config.calls.max_tokens_ceiling, 100);
+        assert_eq!(config.calls.default_models, ["c/three", "d/four"]);
+        assert!(config.calls.rate_limiting && config.calls.cost_limiting);
+        assert_eq!(config.catalog.ttl, Duration::from_secs(7200));
+        assert!(!config.catalog.refresh_at_start);
+    }
+
+    #[test]
+    fn bad_operator_knobs_are_errors_naming_the_variable() {
+        for (name, value) in [
+            ("OPENROUTER_TIMEOUT", "0s"),
+            ("OPENROUTER_TIMEOUT", "2h"),
+            ("OPENROUTER_TIMEOUT", "60"),
+            ("OPENROUTER_MAX_RETRIES", "11"),
+            ("OPENROUTER_MAX_RETRIES", "-1"),
+            ("OPENROUTER_MAX_RETRIES", "two"),
+            ("OPENROUTER_BACKOFF_CEILING", "soon"),
+            ("AI_GATEWAY_MAX_TOKENS_CEILING", "0"),
+            ("AI_GATEWAY_MAX_TOKENS_CEILING", "99999999999"),
+            ("AI_GATEWAY_DEFAULT_MODELS", "a/one,,b/two"),
+            ("AI_GATEWAY_DEFAULT_MODELS", "a/one,a/one"),
+            ("AI_GATEWAY_DEFAULT_MODELS", "with space/x"),
+            ("AI_GATEWAY_DEFAULT_MODELS", "a,b,c,d,e,f,g,h,i,j,k"),
+            ("AI_GATEWAY_RATE_LIMIT_ENABLED", "maybe"),
+            ("AI_GATEWAY_COST_LIMIT_ENABLED", "2"),
+            ("AI_GATEWAY_CATALOG_TTL", "1é"),
+            ("AI_GATEWAY_CATALOG_REFRESH_AT_START", "sometimes"),
+        ] {
+            let err = Config::from_sources(None, env(&[(name, value)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_knobs_reach_the_core_configuration() {
+        let config = Config::from_sources(
+            None,
+            env(&[
+                ("OPENROUTER_API_KEY", "key"),
+                ("OPENROUTER_TIMEOUT", "5s"),
+                ("OPENROUTER_MAX_RETRIES", "4"),
+                ("OPENROUTER_BACKOFF_CEILING", "1s"),
+                ("OPENROUTER_TITLE", "Ops"),
+                ("AI_GATEWAY_MAX_TOKENS_CEILING", "512"),
+                ("AI_GATEWAY_DEFAULT_MODELS", "a/one"),
+                ("AI_GATEWAY_RATE_LIMIT_ENABLED", "false"),
+                ("AI_GATEWAY_COST_LIMIT_ENABLED", "false"),
+                ("AI_GATEWAY_CATALOG_TTL", "5m"),
+                ("AI_GATEWAY_CATALOG_REFRESH_AT_START", "true"),
+            ]),
+        )
+        .unwrap();
+        let core = crate::startup::gateway_config(&config, None);
+        assert_eq!(core.request_timeout, Duration::from_secs(5));
+        assert_eq!(core.max_retries, 4);
+        assert_eq!(core.backoff_ceiling, Duration::from_secs(1));
+        assert_eq!(core.app_title.as_deref(), Some("Ops"));
+        assert_eq!(core.max_tokens_ceiling, 512);
+        assert_eq!(core.default_models, ["a/one"]);
+        assert!(!core.rate_limiting && !core.cost_limiting);
+        assert_eq!(core.catalog_ttl, Duration::from_secs(300));
+        assert!(core.catalog_refresh_at_start);
+    }
+
+    #[test]
     fn the_api_key_never_shows_in_debug_output() {
         let config =
             Config::from_sources(None, env(&[("OPENROUTER_API_KEY", "sk-or-v1-abc")])).unwrap();

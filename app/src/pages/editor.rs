@@ -343,7 +343,7 @@ fn Editor(
                         <OptionalNumberField
                             label="Keep them for (days)"
                             value=Signal::derive(move || fields.with(|f| Some(f.capture_retention_days)))
-                            on_change=move |v: Option<u32>| fields.update(|f| f.capture_retention_days = v.unwrap_or_default())
+                            on_change=move |v| fields.update(|f| f.capture_retention_days = Option::unwrap_or_default(v))
                             errors
                             field="capture_retention_days"
                             help="The housekeeping deletes them after this many days (1 to 3650)."

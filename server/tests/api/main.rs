@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod invocations;
 mod invoke;
+mod knobs;
 mod openai;
 mod openapi;
 mod outage;
