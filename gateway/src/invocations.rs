@@ -723,6 +723,9 @@ fn check(index: usize, record: &mut InvocationRecord) -> Result<()> {
     if let Some(message) = record.error_message.as_mut() {
         telemetry::truncate_chars(message, telemetry::MAX_ERROR_MESSAGE);
     }
+    if let Some(exchange) = record.exchange.as_mut() {
+        exchange.bound();
+    }
     Ok(())
 }
 

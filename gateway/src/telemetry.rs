@@ -112,6 +112,21 @@ impl Exchange {
     pub fn answered(&mut self, message: &serde_json::Value) {
         self.answer = Some(capped(message.to_string()));
     }
+
+    /// Cuts an exchange from elsewhere (an import) to the bound calls keep to, storable on both
+    /// engines.
+    pub(crate) fn bound(&mut self) {
+        self.prompt = capped(std::mem::take(&mut self.prompt));
+        self.answer = self.answer.take().map(capped);
+        self.make_storable();
+    }
+
+    fn make_storable(&mut self) {
+        make_storable(&mut self.prompt);
+        if let Some(answer) = self.answer.as_mut() {
+            make_storable(answer);
+        }
+    }
 }
 
 /// `text` cut to [`MAX_EXCHANGE_BYTES`] on a character boundary, with a marker saying so.
@@ -193,10 +208,7 @@ impl InvocationRecord {
             ..
         } = self;
         if let Some(exchange) = exchange {
-            make_storable(&mut exchange.prompt);
-            if let Some(answer) = exchange.answer.as_mut() {
-                make_storable(answer);
-            }
+            exchange.make_storable();
         }
         for text in [integration_slug, caller_type] {
             make_storable(text);

@@ -107,6 +107,11 @@ async fn the_export_adds_kept_prompts_and_answers_when_asked() {
         {
             "integration_slug": "unkept", "caller_type": "api", "status": "ok", "latency_ms": 5,
             "created_at_ms": MAR_2 + 1
+        },
+        {
+            "integration_slug": "odd", "caller_type": "api", "status": "error", "latency_ms": 5,
+            "created_at_ms": MAR_2 + 2,
+            "exchange": { "prompt": format!("nul\u{0}{}", "x".repeat(200_000)), "answer": null, "expires_at_ms": 0 }
         }
     ]}))
     .unwrap();
@@ -129,6 +134,12 @@ async fn the_export_adds_kept_prompts_and_answers_when_asked() {
         kept.contains("Where is Lisbon?") && kept.contains("In Portugal."),
         "{kept}"
     );
+    let odd = lines.iter().find(|l| l.contains(",odd,")).unwrap();
+    assert!(
+        odd.contains("nul\u{FFFD}xxx") && odd.contains("bytes in all]"),
+        "an imported exchange is bounded and storable"
+    );
+    assert!(odd.len() < 70_000, "{}", odd.len());
     let unkept = lines.iter().find(|l| l.contains(",unkept,")).unwrap();
     assert!(unkept.ends_with(",,"), "{unkept}");
 
