@@ -4,7 +4,7 @@
 //! Run: `cargo run -p gateway --example rust_api`.
 
 use futures::StreamExt;
-use gateway::types::{IntegrationFields, PromptVariable, VariableType, VersionDraft};
+use gateway::types::{IntegrationFields, VersionDraft};
 use gateway::{ChatMessage, Gateway, GatewayConfig, StreamItem};
 use openrouter_simulator::{RunningSimulator, SimulatorConfig};
 use serde_json::json;
@@ -33,25 +33,11 @@ async fn main() -> Result<(), Failure> {
 }
 
 async fn run(gateway: &Gateway) -> Result<(), Failure> {
-    let model = "openai/gpt-4o-mini";
-    let draft = |template: &str| VersionDraft {
-        prompt_template: template.to_owned(),
-        models: vec![model.to_owned()],
-        ..VersionDraft::default()
-    };
     gateway
         .create_integration(
             &IntegrationFields::new("faq", "FAQ"),
-            &VersionDraft {
-                variables: vec![PromptVariable {
-                    name: "question".to_owned(),
-                    kind: VariableType::String,
-                    required: true,
-                    default: None,
-                    description: None,
-                }],
-                ..draft("Answer briefly: {{ question }}")
-            },
+            // A template with one required string variable, `question`.
+            &gateway::test_support::sample_draft(),
             None,
         )
         .await?;
@@ -61,7 +47,11 @@ async fn run(gateway: &Gateway) -> Result<(), Failure> {
                 conversational: true,
                 ..IntegrationFields::new("tutor", "Tutor")
             },
-            &draft("You are a patient tutor."),
+            &VersionDraft {
+                prompt_template: "You are a patient tutor.".to_owned(),
+                models: vec!["openai/gpt-4o-mini".to_owned()],
+                ..VersionDraft::default()
+            },
             None,
         )
         .await?;
