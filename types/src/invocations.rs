@@ -415,6 +415,7 @@ mod tests {
             error_message: None,
             generation_id: Some("gen-1 2".into()),
             conversation_id: None,
+            exchange: None,
         };
         assert_eq!(
             detail.openrouter_url().as_deref(),
