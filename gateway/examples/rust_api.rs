@@ -63,7 +63,7 @@ async fn run(gateway: &Gateway) -> Result<(), Failure> {
         answer.text.contains("gateway"),
         "invoke echoes the rendered prompt",
     )?;
-    println!("invoke: {}", answer.text);
+    say(&format!("invoke: {}", answer.text));
 
     let answer = gateway
         .chat("tutor", vec![ChatMessage::user("explain borrowing")])
@@ -72,7 +72,7 @@ async fn run(gateway: &Gateway) -> Result<(), Failure> {
         answer.text.contains("borrowing"),
         "chat answers the message",
     )?;
-    println!("chat: {}", answer.text);
+    say(&format!("chat: {}", answer.text));
 
     let mut stream = gateway.stream("faq", args).await?;
     let mut streamed = String::new();
@@ -88,7 +88,7 @@ async fn run(gateway: &Gateway) -> Result<(), Failure> {
         summary.text == streamed,
         "the summary holds the streamed text",
     )?;
-    println!("stream: {streamed}");
+    say(&format!("stream: {streamed}"));
 
     let thread = gateway.start_conversation("tutor").await?;
     let first = gateway
@@ -102,8 +102,14 @@ async fn run(gateway: &Gateway) -> Result<(), Failure> {
             && second.conversation_id == first.conversation_id,
         "both turns belong to the thread",
     )?;
-    println!("converse: {} / {}", first.text, second.text);
+    say(&format!("converse: {} / {}", first.text, second.text));
     Ok(())
+}
+
+/// Prints one line of what the example saw.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 fn expect(holds: bool, what: &str) -> Result<(), Failure> {
