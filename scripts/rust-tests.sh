@@ -20,3 +20,6 @@ else
 fi
 
 cargo test --no-fail-fast
+
+# The Rust API example runs against the in-process simulator: a changed or broken method fails here.
+cargo run --quiet -p gateway --example rust_api

@@ -2,7 +2,8 @@
 //! rows. Versions (the prompt and model setup) live in `versions`.
 
 use gateway_types::{
-    FieldErrors, Integration, IntegrationFields, NanoUsd, Version, VersionDraft, Visibility,
+    FieldErrors, Integration, IntegrationFields, MAX_CAPTURE_RETENTION_DAYS, NanoUsd, Version,
+    VersionDraft, Visibility,
 };
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row, Transaction};
@@ -20,7 +21,8 @@ macro_rules! columns {
     () => {
         "id, slug, name, description, is_active, visibility, is_conversational, \
          conversation_ttl_minutes, rate_limit_per_minute, daily_cap_nanos, supports_vision, \
-         supports_tools, allow_system_messages, created_by, updated_by, created_at, updated_at"
+         supports_tools, allow_system_messages, capture_exchanges, capture_retention_days, \
+         created_by, updated_by, created_at, updated_at"
     };
 }
 
@@ -89,6 +91,12 @@ pub fn check_fields(fields: &IntegrationFields) -> Result<(), FieldErrors> {
             "Must be more than $0 (leave blank for the default).",
         );
     }
+    if !(1..=MAX_CAPTURE_RETENTION_DAYS).contains(&fields.capture_retention_days) {
+        errors.add(
+            "capture_retention_days",
+            format!("Must be between 1 and {MAX_CAPTURE_RETENTION_DAYS} days."),
+        );
+    }
     errors.into_result(())
 }
 
@@ -130,8 +138,9 @@ pub(crate) async fn insert(
     let insert = sqlx::query(
         "insert into ai_integrations (slug, name, description, is_active, visibility, is_conversational,
              conversation_ttl_minutes, rate_limit_per_minute, daily_cap_nanos, supports_vision,
-             supports_tools, allow_system_messages, created_by, updated_by, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $14)
+             supports_tools, allow_system_messages, capture_exchanges, capture_retention_days,
+             created_by, updated_by, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $16)
          returning id",
     )
     .bind(&fields.slug);
@@ -190,7 +199,8 @@ pub(crate) async fn write_fields(
         "update ai_integrations set name = $2, description = $3, is_active = $4, visibility = $5,
              is_conversational = $6, conversation_ttl_minutes = $7, rate_limit_per_minute = $8,
              daily_cap_nanos = $9, supports_vision = $10, supports_tools = $11,
-             allow_system_messages = $12, updated_by = $13, updated_at = $14
+             allow_system_messages = $12, capture_exchanges = $13, capture_retention_days = $14,
+             updated_by = $15, updated_at = $16
          where id = $1 and deleted_at is null",
     )
     .bind(id);
@@ -291,7 +301,7 @@ pub async fn list(store: &Store) -> Result<Vec<Integration>> {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds `$2`..`$13`, shared by the insert and the update: every registry field but the slug,
+/// Binds `$2`..`$15`, shared by the insert and the update: every registry field but the slug,
 /// then the author and the time.
 fn bind_fields<'q>(
     query: AnyQuery<'q>,
@@ -311,6 +321,8 @@ fn bind_fields<'q>(
         .bind(fields.supports_vision)
         .bind(fields.supports_tools)
         .bind(fields.allow_system_messages)
+        .bind(fields.capture_exchanges)
+        .bind(i64::from(fields.capture_retention_days))
         .bind(author)
         .bind(now)
 }
@@ -353,6 +365,9 @@ fn from_row(row: &AnyRow) -> Result<Integration> {
                 supports_vision: crate::store::flag(row, "supports_vision")?,
                 supports_tools: crate::store::flag(row, "supports_tools")?,
                 allow_system_messages: crate::store::flag(row, "allow_system_messages")?,
+                capture_exchanges: crate::store::flag(row, "capture_exchanges")?,
+                capture_retention_days: optional_u32("capture_retention_days")?
+                    .unwrap_or(gateway_types::DEFAULT_CAPTURE_RETENTION_DAYS),
             },
             created_by: row.try_get("created_by")?,
             updated_by: row.try_get("updated_by")?,
@@ -391,10 +406,24 @@ mod tests {
         bad.name = "x".repeat(121);
         bad.rate_limit_per_minute = Some(0);
         bad.daily_cap = Some(NanoUsd::ZERO);
+        bad.capture_retention_days = 0;
         let errors = check_fields(&bad).unwrap_err();
-        for field in ["slug", "name", "rate_limit_per_minute", "daily_cap"] {
+        for field in [
+            "slug",
+            "name",
+            "rate_limit_per_minute",
+            "daily_cap",
+            "capture_retention_days",
+        ] {
             assert!(errors.contains(field), "{field} missing in {errors:?}");
         }
         assert!(check_fields(&fields("ok")).is_ok());
+        let mut long = fields("ok");
+        long.capture_retention_days = MAX_CAPTURE_RETENTION_DAYS + 1;
+        assert!(
+            check_fields(&long)
+                .unwrap_err()
+                .contains("capture_retention_days")
+        );
     }
 }

@@ -4,9 +4,9 @@
 
 use futures::TryStreamExt;
 use gateway_types::{
-    BucketSize, ChartBucket, InvocationChart, InvocationDetail, InvocationPage, InvocationQuery,
-    InvocationRow, InvocationSort, InvocationStatus, InvocationTotals, NanoUsd, Page,
-    SortDirection,
+    BucketSize, ChartBucket, InvocationChart, InvocationDetail, InvocationExchange, InvocationPage,
+    InvocationQuery, InvocationRow, InvocationSort, InvocationStatus, InvocationTotals, NanoUsd,
+    Page, SortDirection,
 };
 use serde::Deserialize;
 use sqlx::Row;
@@ -38,9 +38,14 @@ impl Gateway {
         integrations(self.store()).await
     }
 
-    /// Every row the query matches (its page aside) as CSV with a header line.
-    pub async fn export_invocations(&self, query: &InvocationQuery) -> Result<String> {
-        export_csv(self.store(), query).await
+    /// Every row the query matches (its page aside) as CSV with a header line; with
+    /// `exchanges`, each row's kept prompt and answer in two more columns.
+    pub async fn export_invocations(
+        &self,
+        query: &InvocationQuery,
+        exchanges: bool,
+    ) -> Result<String> {
+        export_csv(self.store(), query, exchanges).await
     }
 
     /// Stores the document's rows; rows whose id is already stored are skipped and counted apart.
@@ -481,10 +486,28 @@ fn read_row(row: &AnyRow) -> Result<InvocationRow> {
     })
 }
 
-const DETAIL_COLUMNS: &str = "select id, integration_slug, status, caller_type, caller_id,
-    model_requested, model_used, created_at, attempts, prompt_tokens, completion_tokens,
-    cached_tokens, reasoning_tokens, citation_count, cost_nanos, latency_ms, finish_reason,
-    streamed, error_class, error_message, generation_id, conversation_id from ai_invocations";
+/// The columns `read_detail` reads, as a macro so queries stay compile-time string literals.
+macro_rules! detail_columns {
+    () => {
+        "select id, integration_slug, status, caller_type, caller_id, model_requested, model_used,
+         created_at, attempts, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
+         citation_count, cost_nanos, latency_ms, finish_reason, streamed, error_class,
+         error_message, generation_id, conversation_id"
+    };
+}
+
+const DETAIL_COLUMNS: &str = concat!(detail_columns!(), " from ai_invocations");
+
+/// [`DETAIL_COLUMNS`] with the kept prompt and answer, read by correlated subqueries so that the
+/// filters' unqualified column names stay unambiguous.
+const DETAIL_WITH_EXCHANGE_COLUMNS: &str = concat!(
+    detail_columns!(),
+    ", (select e.prompt from ai_invocation_exchanges e where e.invocation_id = ai_invocations.id)
+         as exchange_prompt,
+     (select e.answer from ai_invocation_exchanges e where e.invocation_id = ai_invocations.id)
+         as exchange_answer
+     from ai_invocations"
+);
 
 fn read_detail(row: &AnyRow) -> Result<InvocationDetail> {
     let get_text = |column: &str| -> Result<Option<String>> {
@@ -522,11 +545,26 @@ fn read_detail(row: &AnyRow) -> Result<InvocationDetail> {
         error_message: get_text("error_message")?,
         generation_id: get_text("generation_id")?,
         conversation_id: get_text("conversation_id")?,
+        exchange: None,
+    })
+}
+
+/// [`read_detail`] of a row read with [`DETAIL_WITH_EXCHANGE_COLUMNS`].
+fn read_detail_with_exchange(row: &AnyRow) -> Result<InvocationDetail> {
+    let prompt: Option<String> = row
+        .try_get("exchange_prompt")
+        .context("reading an invocation")?;
+    let answer: Option<String> = row
+        .try_get("exchange_answer")
+        .context("reading an invocation")?;
+    Ok(InvocationDetail {
+        exchange: prompt.map(|prompt| InvocationExchange { prompt, answer }),
+        ..read_detail(row)?
     })
 }
 
 pub async fn find(store: &Store, id: &str) -> Result<InvocationDetail> {
-    let mut sql = Sql::new(store, DETAIL_COLUMNS);
+    let mut sql = Sql::new(store, DETAIL_WITH_EXCHANGE_COLUMNS);
     sql.push(" where id = ");
     sql.bind(Bind::Text(id.to_owned()));
     let row = sql
@@ -535,7 +573,7 @@ pub async fn find(store: &Store, id: &str) -> Result<InvocationDetail> {
         .await
         .context("reading an invocation")?
         .ok_or(Error::NotFound("invocation"))?;
-    read_detail(&row)
+    read_detail_with_exchange(&row)
 }
 
 pub async fn integrations(store: &Store) -> Result<Vec<String>> {
@@ -570,17 +608,31 @@ const CSV_HEADER: [&str; 19] = [
     "error_message",
 ];
 
-pub async fn export_csv(store: &Store, query: &InvocationQuery) -> Result<String> {
+pub async fn export_csv(store: &Store, query: &InvocationQuery, exchanges: bool) -> Result<String> {
     let filters = Filters::parse(query)?;
-    let mut sql = Sql::new(store, DETAIL_COLUMNS);
+    let mut sql = Sql::new(
+        store,
+        if exchanges {
+            DETAIL_WITH_EXCHANGE_COLUMNS
+        } else {
+            DETAIL_COLUMNS
+        },
+    );
     filters.push_where(&mut sql);
     sql.push(&order_by(query));
     let mut csv = CSV_HEADER.join(",");
+    if exchanges {
+        csv.push_str(",prompt,answer");
+    }
     csv.push_str("\r\n");
     let statement = sql.query();
     let mut rows = statement.fetch(store.pool());
     while let Some(row) = rows.try_next().await.context("exporting invocations")? {
-        let d = read_detail(&row)?;
+        let d = if exchanges {
+            read_detail_with_exchange(&row)?
+        } else {
+            read_detail(&row)?
+        };
         let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
         let line = [
             csv_text(&format!(
@@ -607,6 +659,17 @@ pub async fn export_csv(store: &Store, query: &InvocationQuery) -> Result<String
             csv_text(d.error_message.as_deref().unwrap_or_default()),
         ];
         csv.push_str(&line.join(","));
+        if exchanges {
+            let exchange = d.exchange.as_ref();
+            csv.push(',');
+            csv.push_str(&csv_text(exchange.map_or("", |e| e.prompt.as_str())));
+            csv.push(',');
+            csv.push_str(&csv_text(
+                exchange
+                    .and_then(|e| e.answer.as_deref())
+                    .unwrap_or_default(),
+            ));
+        }
         csv.push_str("\r\n");
     }
     Ok(csv)
@@ -659,6 +722,9 @@ fn check(index: usize, record: &mut InvocationRecord) -> Result<()> {
     }
     if let Some(message) = record.error_message.as_mut() {
         telemetry::truncate_chars(message, telemetry::MAX_ERROR_MESSAGE);
+    }
+    if let Some(exchange) = record.exchange.as_mut() {
+        exchange.bound();
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub use crate::messages::ChatMessage;
 use crate::messages::{Allowed, Role, ToolCall, Tools};
 use crate::payload::{self, PayloadInput};
 use crate::prompts::{Prompt, request_hash};
-use crate::telemetry::{InvocationRecord, Status};
+use crate::telemetry::{Exchange, InvocationRecord, Status};
 use crate::upstream::{Citation, Completion, StreamEvent, UpstreamError, Usage};
 use crate::{Gateway, now_ms};
 
@@ -287,6 +287,8 @@ struct Resolved {
     /// Minutes a thread lives idle, when the integration holds conversations.
     conversation_ttl: Option<u32>,
     allowed: Allowed,
+    /// Days the prompt and answer are kept, when the integration keeps them.
+    capture_days: Option<u32>,
 }
 
 impl Resolved {
@@ -316,6 +318,9 @@ impl Resolved {
                 tools: fields.supports_tools,
                 system_messages: fields.allow_system_messages,
             },
+            capture_days: fields
+                .capture_exchanges
+                .then_some(fields.capture_retention_days),
         }
     }
 
@@ -383,6 +388,7 @@ async fn resolve(gateway: &Gateway, target: Target) -> Result<Resolved> {
                 daily_cap: settings.default_daily_cap,
                 conversation_ttl: None,
                 allowed: Allowed::TEXT_ONLY,
+                capture_days: None,
             })
         }
     }
@@ -438,7 +444,9 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
     };
 
     // The rate limit comes first so that floods of invalid calls are limited too.
-    if let Some(limit) = resolved.rate_limit
+    if let Some(limit) = resolved
+        .rate_limit
+        .filter(|_| gateway.config().rate_limiting)
         && let Some(Rejection::RateLimited { retry_after_secs }) = gateway
             .limits()
             .take_rate(resolved.limit_id(), &caller.rate_key(), limit, now)
@@ -536,7 +544,10 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
     // Serialising the messages to size them is the dearest step here: done once per call.
     let prompt_tokens = prompt_tokens(&payload);
     let estimate = worst_case_cost(gateway, &resolved.draft.models, &payload, prompt_tokens);
-    let reservation = match resolved.daily_cap {
+    let reservation = match resolved
+        .daily_cap
+        .filter(|_| gateway.config().cost_limiting)
+    {
         Some(cap) => {
             // Waiting for other calls' holds may use at most a quarter of this call's time.
             let wait_until = tokio::time::Instant::now() + timeout / 4;
@@ -581,6 +592,9 @@ pub async fn call(gateway: &Gateway, call: Call) -> Result<Outcome> {
     };
     let mut record = refused.record;
     record.conversation_id = turn.as_ref().map(|t| t.id.clone());
+    record.exchange = resolved
+        .capture_days
+        .map(|days| Exchange::of_request(&payload, record.created_at_ms, days));
     let in_flight = InFlight {
         gateway: gateway.clone(),
         record,
@@ -1074,6 +1088,9 @@ impl InFlight {
         record.generation_id = completion.generation_id.clone();
         record.finish_reason = completion.finish_reason.clone();
         record.streamed = streamed;
+        if let Some(exchange) = record.exchange.as_mut() {
+            exchange.answered(&completion.message);
+        }
         let invocation_id = record.id;
         self.store_turn(Some((&completion.text, &invocation_id.to_string())))
             .await;

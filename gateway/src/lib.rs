@@ -32,6 +32,7 @@ pub mod wire;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use conversations::Conversation;
 pub use error::{Error, Result};
 pub use gateway_types as types;
 use gateway_types::{
@@ -39,7 +40,8 @@ use gateway_types::{
     VersionHistory,
 };
 pub use invoke::{
-    Audience, Call, Caller, CallerKind, Delivery, InvokeResult, Outcome, Target, Turn,
+    Audience, Call, Caller, CallerKind, ChatMessage, Delivery, InvokeResult, InvokeStream, Outcome,
+    StreamItem, Target, Turn,
 };
 pub use settings::Settings;
 pub use store::Store;
@@ -72,6 +74,10 @@ pub struct GatewayConfig {
     pub app_url: Option<String>,
     /// Default deadline of one call, retries included.
     pub request_timeout: Duration,
+    /// Further attempts after a retryable upstream failure (0: none).
+    pub max_retries: u32,
+    /// The longest single pause between two attempts.
+    pub backoff_ceiling: Duration,
     /// Upper bound on `max_tokens`, whoever sets it.
     pub max_tokens_ceiling: u32,
     /// Longest rendered prompt, in bytes; a call whose arguments render a longer one is a 422.
@@ -80,6 +86,16 @@ pub struct GatewayConfig {
     pub unknown_price_estimate: gateway_types::NanoUsd,
     /// How long a fetched model catalog stays fresh.
     pub catalog_ttl: Duration,
+    /// Fetch the catalog in the background at start when the saved one is stale (otherwise the
+    /// housekeeping does, within ten minutes).
+    pub catalog_refresh_at_start: bool,
+    /// The models a new integration starts with (the console's form, and creations whose
+    /// version names none); primary first.
+    pub default_models: Vec<String>,
+    /// Off: no call is refused for its rate limit, whatever the integrations say.
+    pub rate_limiting: bool,
+    /// Off: no call is refused for its daily cap (spend is still counted).
+    pub cost_limiting: bool,
     /// Settings in force until an admin changes them.
     pub settings: Settings,
     /// Where invocation rows wait while the database is unavailable (and where refused rows
@@ -104,10 +120,16 @@ impl GatewayConfig {
             app_title: Some("AI Gateway".to_owned()),
             app_url: None,
             request_timeout: Duration::from_secs(60),
+            max_retries: 2,
+            backoff_ceiling: Duration::from_secs(10),
             max_tokens_ceiling: 8192,
             max_prompt_bytes: DEFAULT_MAX_PROMPT_BYTES,
             unknown_price_estimate: gateway_types::NanoUsd::from_usd(0.05),
             catalog_ttl: Duration::from_secs(3600),
+            catalog_refresh_at_start: false,
+            default_models: Vec::new(),
+            rate_limiting: true,
+            cost_limiting: true,
             settings: Settings::default(),
         }
     }
@@ -151,8 +173,11 @@ impl Gateway {
         upstream_config.title = config.app_title.clone();
         upstream_config.referer = config.app_url.clone();
         upstream_config.request_timeout = config.request_timeout;
+        upstream_config.max_retries = config.max_retries;
+        upstream_config.backoff_ceiling = config.backoff_ceiling;
         let upstream = Upstream::new(upstream_config)
             .map_err(|e| Error::Corrupt(format!("building the HTTP client: {e}")))?;
+        let tasks = TaskTracker::new();
         let catalog = Catalog::new(
             store.clone(),
             upstream.http().clone(),
@@ -161,9 +186,13 @@ impl Gateway {
             config.catalog_ttl,
         );
         catalog.load().await;
+        if config.catalog_refresh_at_start {
+            // In the background: a slow or unreachable upstream must not delay the start.
+            let catalog = catalog.clone();
+            tasks.spawn(async move { catalog.refresh_if_stale().await });
+        }
         let snapshot = SnapshotCell::default();
         snapshot.reload(&store, &config.settings).await?;
-        let tasks = TaskTracker::new();
         let limits = Limits::new(&store, now_ms(), tasks.clone()).await?;
         let telemetry = Telemetry::start(
             store.clone(),
@@ -243,13 +272,16 @@ impl Gateway {
     // --- configuration writes: each one ends with a fresh snapshot on this node and a new epoch
     // for the others.
 
+    /// Creates an integration with `draft` as its version 1; a draft naming no model gets the
+    /// deployment's default models.
     pub async fn create_integration(
         &self,
         fields: &IntegrationFields,
         draft: &VersionDraft,
         author: Option<&str>,
     ) -> Result<(Integration, Version)> {
-        let created = integrations::create(self.store(), fields, draft, author, now_ms()).await?;
+        let draft = self.with_default_models(draft.clone());
+        let created = integrations::create(self.store(), fields, &draft, author, now_ms()).await?;
         self.config_changed().await?;
         Ok(created)
     }
@@ -302,6 +334,9 @@ impl Gateway {
         version_id: Option<i64>,
     ) -> Result<gateway_types::EditorData> {
         let mut data = self.snapshot().editor_data(id)?;
+        if id.is_none() {
+            data.draft = self.with_default_models(data.draft);
+        }
         if let (Some(id), Some(version_id)) = (id, version_id) {
             let version = versions::get_in(self.store(), id, version_id).await?;
             data.draft = version.draft;
@@ -343,11 +378,26 @@ impl Gateway {
         document: &manifest::Manifest,
         author: Option<&str>,
     ) -> Result<Vec<manifest::Applied>> {
-        let report = manifest::apply(self.store(), document, author, now_ms()).await?;
+        let snapshot = self.snapshot();
+        let mut document = document.clone();
+        for entry in &mut document.integrations {
+            if snapshot.integration(&entry.fields.slug).is_none() {
+                entry.version = self.with_default_models(std::mem::take(&mut entry.version));
+            }
+        }
+        let report = manifest::apply(self.store(), &document, author, now_ms()).await?;
         if report.iter().any(manifest::Applied::changed) {
             self.config_changed().await?;
         }
         Ok(report)
+    }
+
+    /// `draft` as it is, or with the deployment's default models when it names none.
+    fn with_default_models(&self, mut draft: VersionDraft) -> VersionDraft {
+        if draft.models.is_empty() {
+            draft.models.clone_from(&self.inner.config.default_models);
+        }
+        draft
     }
 
     /// Saves one integration from the console's form: created when its slug is new, otherwise
@@ -602,13 +652,127 @@ impl Gateway {
     }
 
     /// Calls the active integration `slug` with its template variables, as an internal caller,
-    /// and waits for the whole answer: [`Self::call`] in its simplest form.
+    /// and waits for the whole answer: [`Self::call`] in its simplest form. Every active
+    /// integration is reachable, whatever its visibility.
+    ///
+    /// ```no_run
+    /// # async fn run(gateway: gateway::Gateway) -> gateway::Result<()> {
+    /// let args = serde_json::json!({ "question": "What is a gateway?" });
+    /// let answer = gateway
+    ///     .invoke("faq", args.as_object().cloned().unwrap_or_default())
+    ///     .await?;
+    /// println!("{} ({} via {})", answer.text, answer.invocation_id, answer.model_used);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[tracing::instrument(skip_all, fields(slug = %slug))]
     pub async fn invoke(
         &self,
         slug: &str,
         args: serde_json::Map<String, serde_json::Value>,
     ) -> Result<InvokeResult> {
         self.call(Call::live(slug, args)).await?.into_done()
+    }
+
+    /// Calls `slug` with `messages` after its rendered prompt (a template without required
+    /// variables), and waits for the whole answer.
+    ///
+    /// ```no_run
+    /// # async fn run(gateway: gateway::Gateway) -> gateway::Result<()> {
+    /// use gateway::ChatMessage;
+    /// let answer = gateway
+    ///     .chat("support", vec![ChatMessage::user("My order is late.")])
+    ///     .await?;
+    /// println!("{}", answer.text);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[tracing::instrument(skip_all, fields(slug = %slug))]
+    pub async fn chat(&self, slug: &str, messages: Vec<ChatMessage>) -> Result<InvokeResult> {
+        let call = Call {
+            messages,
+            ..Call::live(slug, serde_json::Map::new())
+        };
+        self.call(call).await?.into_done()
+    }
+
+    /// [`Self::invoke`], streamed: text deltas as the model writes them, then
+    /// [`StreamItem::Done`] with the summary. Dropping the stream cancels the upstream call; its
+    /// row is recorded either way.
+    ///
+    /// ```no_run
+    /// # async fn run(gateway: gateway::Gateway) -> gateway::Result<()> {
+    /// use futures::StreamExt;
+    /// use gateway::StreamItem;
+    /// let args = serde_json::json!({ "question": "Tell me a story." });
+    /// let mut stream = gateway
+    ///     .stream("faq", args.as_object().cloned().unwrap_or_default())
+    ///     .await?;
+    /// while let Some(item) = stream.next().await {
+    ///     match item? {
+    ///         StreamItem::Delta(text) => print!("{text}"),
+    ///         StreamItem::Done(summary) => println!("\n{} tokens", summary.usage.total_tokens),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[tracing::instrument(skip_all, fields(slug = %slug))]
+    pub async fn stream(
+        &self,
+        slug: &str,
+        args: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<InvokeStream> {
+        let call = Call {
+            delivery: Delivery::Streamed,
+            ..Call::live(slug, args)
+        };
+        self.call(call).await?.into_stream()
+    }
+
+    /// Opens a thread on the conversational integration `slug`; no model is called.
+    ///
+    /// ```no_run
+    /// # async fn run(gateway: gateway::Gateway) -> gateway::Result<()> {
+    /// let thread = gateway.start_conversation("tutor").await?;
+    /// let first = gateway.converse("tutor", Some(&thread.id), "Teach me Rust.").await?;
+    /// let second = gateway.converse("tutor", Some(&thread.id), "And lifetimes?").await?;
+    /// assert_eq!(first.conversation_id, second.conversation_id);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[tracing::instrument(skip_all, fields(slug = %slug))]
+    pub async fn start_conversation(&self, slug: &str) -> Result<Conversation> {
+        let call = Call {
+            turn: Turn::Start,
+            ..Call::live(slug, serde_json::Map::new())
+        };
+        match self.call(call).await? {
+            Outcome::Started(conversation) => Ok(conversation),
+            other => Err(Error::Internal(format!(
+                "expected a new conversation, got {other:?}"
+            ))),
+        }
+    }
+
+    /// One turn of a thread on `slug`: the thread `conversation_id`, or a new one when `None`
+    /// (its id is in the answer's `conversation_id`). The thread's earlier turns go with the
+    /// message; see [`Self::start_conversation`] for an example.
+    #[tracing::instrument(skip_all, fields(slug = %slug))]
+    pub async fn converse(
+        &self,
+        slug: &str,
+        conversation_id: Option<&str>,
+        message: impl Into<String>,
+    ) -> Result<InvokeResult> {
+        let call = Call {
+            turn: Turn::Continue {
+                conversation_id: conversation_id.map(str::to_owned),
+                message: message.into(),
+            },
+            ..Call::live(slug, serde_json::Map::new())
+        };
+        self.call(call).await?.into_done()
     }
 
     /// Spawns `task` where shutdown waits for it.
@@ -685,6 +849,14 @@ impl Gateway {
         }
         if let Err(e) = accounts::delete_expired_throttle(self.store(), now).await {
             tracing::warn!(error = %e, "deleting finished sign-in counts failed");
+        }
+        match telemetry::prune_exchanges(self.store(), now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                deleted = n,
+                "deleted prompts and answers past their retention"
+            ),
+            Err(e) => tracing::warn!(error = %e, "deleting expired prompts and answers failed"),
         }
         if let Err(e) = self.inner.limits.prune(now).await {
             tracing::warn!(error = %e, "pruning limit counters failed");

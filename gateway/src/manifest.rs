@@ -550,6 +550,36 @@ mod tests {
     }
 
     #[test]
+    fn keeping_prompts_is_off_unless_the_document_says_so_and_is_written_back() {
+        let manifest = Manifest::from_json(&document(&[ENTRY])).unwrap();
+        let fields = &manifest.integrations[0].fields;
+        assert!(!fields.capture_exchanges);
+        assert_eq!(
+            fields.capture_retention_days,
+            gateway_types::DEFAULT_CAPTURE_RETENTION_DAYS
+        );
+        let kept = ENTRY.replace(
+            "\"supports_tools\": false,",
+            "\"supports_tools\": false, \"capture_exchanges\": true, \"capture_retention_days\": 7,",
+        );
+        let manifest = Manifest::from_json(&document(&[&kept])).unwrap();
+        let text = manifest.to_json_pretty();
+        assert!(text.contains("\"capture_exchanges\": true"), "{text}");
+        assert!(text.contains("\"capture_retention_days\": 7"), "{text}");
+        let wrong = kept.replace(
+            "\"capture_retention_days\": 7",
+            "\"capture_retention_days\": -1",
+        );
+        let Err(Error::Invalid(errors)) = Manifest::from_json(&document(&[&wrong])) else {
+            panic!("expected a field error");
+        };
+        assert!(
+            errors.contains("integrations[0].capture_retention_days"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn unreadable_values_and_unknown_keys_are_keyed_by_their_place() {
         let typo = ENTRY.replace("\"rate_limit_per_minute\"", "\"rate_limit_per_minut\"");
         let wrong_type = ENTRY.replace("[\"openai/gpt-4o-mini\"]", "\"openai/gpt-4o-mini\"");

@@ -138,8 +138,14 @@ impl ChatMessage {
         }
     }
 
+    /// A `user` message.
     pub fn user(text: impl Into<String>) -> Self {
         Self::text(Role::User, text)
+    }
+
+    /// An `assistant` message: an earlier answer, replayed as history.
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self::text(Role::Assistant, text)
     }
 
     /// The message's text, images and tool calls left out.

@@ -70,6 +70,78 @@ pub struct InvocationRecord {
     /// Time spent waiting on OpenRouter (not stored; metrics derive the gateway's own share).
     #[serde(skip)]
     pub upstream_ms: Option<u64>,
+    /// The prompt and answer, when the integration keeps them; stored in a table of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+}
+
+/// The longest prompt or answer kept, in bytes; the rest is cut and a marker says how long the
+/// whole was. Bounds the queue, the spill file and the table alike.
+pub const MAX_EXCHANGE_BYTES: usize = 64 * 1024;
+
+/// What a call sent and got back, for integrations that keep it (`capture_exchanges`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exchange {
+    /// JSON list of the messages sent upstream, the rendered prompt first.
+    pub prompt: String,
+    /// JSON of the answer message as the model gave it (content, tool calls); `None` when the
+    /// call failed before an answer.
+    pub answer: Option<String>,
+    /// When the housekeeping deletes it.
+    pub expires_at_ms: i64,
+}
+
+impl Exchange {
+    /// The messages of `payload`, kept until `retention_days` after `created_at_ms`; the answer
+    /// is added once there is one.
+    pub fn of_request(
+        payload: &serde_json::Value,
+        created_at_ms: i64,
+        retention_days: u32,
+    ) -> Self {
+        let retention_ms = i64::from(retention_days).saturating_mul(86_400_000);
+        Self {
+            prompt: capped(payload["messages"].to_string()),
+            answer: None,
+            expires_at_ms: created_at_ms.saturating_add(retention_ms),
+        }
+    }
+
+    /// Adds the answer message.
+    pub fn answered(&mut self, message: &serde_json::Value) {
+        self.answer = Some(capped(message.to_string()));
+    }
+
+    /// Cuts an exchange from elsewhere (an import) to the bound calls keep to, storable on both
+    /// engines.
+    pub(crate) fn bound(&mut self) {
+        self.prompt = capped(std::mem::take(&mut self.prompt));
+        self.answer = self.answer.take().map(capped);
+        self.make_storable();
+    }
+
+    fn make_storable(&mut self) {
+        make_storable(&mut self.prompt);
+        if let Some(answer) = self.answer.as_mut() {
+            make_storable(answer);
+        }
+    }
+}
+
+/// `text` cut to [`MAX_EXCHANGE_BYTES`] on a character boundary, with a marker saying so.
+fn capped(mut text: String) -> String {
+    if text.len() <= MAX_EXCHANGE_BYTES {
+        return text;
+    }
+    let whole = text.len();
+    let mut cut = MAX_EXCHANGE_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+    text.push_str(&format!("…[truncated: {whole} bytes in all]"));
+    text
 }
 
 fn one_attempt() -> u32 {
@@ -112,6 +184,7 @@ impl InvocationRecord {
             request_hash: None,
             created_at_ms,
             upstream_ms: None,
+            exchange: None,
         }
     }
 }
@@ -131,8 +204,12 @@ impl InvocationRecord {
             conversation_id,
             finish_reason,
             request_hash,
+            exchange,
             ..
         } = self;
+        if let Some(exchange) = exchange {
+            exchange.make_storable();
+        }
         for text in [integration_slug, caller_type] {
             make_storable(text);
         }
@@ -402,8 +479,6 @@ pub(crate) async fn insert(store: &Store, batch: &[InvocationRecord]) -> Result<
 /// [`insert`] with the driver's error, which the writer sorts into "this row" and "the database".
 /// Returns how many rows were stored: a row whose id is already stored is skipped.
 async fn insert_rows(store: &Store, batch: &[&InvocationRecord]) -> Result<u64, sqlx::Error> {
-    // PostgreSQL takes only numbered placeholders. SQLite gets anonymous `?` ones: it looks up
-    // each numbered one by scanning those before it, quadratic in a batch's 12,500 values.
     let numbered = store.engine() == Engine::Postgres;
     let mut sql = String::from(
         "insert into ai_invocations (id, integration_id, integration_slug, version_id, caller_type,
@@ -412,21 +487,7 @@ async fn insert_rows(store: &Store, batch: &[&InvocationRecord]) -> Result<u64, 
              error_class, error_message, generation_id, conversation_id, finish_reason, streamed,
              request_hash, created_at) values ",
     );
-    for row in 0..batch.len() {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..COLUMNS {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            if numbered {
-                sql.push('$');
-                sql.push_str(&(row * COLUMNS + column + 1).to_string());
-            } else {
-                sql.push('?');
-            }
-        }
-        sql.push(')');
-    }
+    push_values(&mut sql, batch.len(), COLUMNS, numbered);
     sql.push_str(" on conflict (id) do nothing");
     let count = |v: Option<u64>| v.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     let mut query = sqlx::query(&sql);
@@ -458,7 +519,69 @@ async fn insert_rows(store: &Store, batch: &[&InvocationRecord]) -> Result<u64, 
             .bind(r.request_hash.as_deref())
             .bind(r.created_at_ms);
     }
-    Ok(query.execute(store.pool()).await?.rows_affected())
+    let inserted = query.execute(store.pool()).await?.rows_affected();
+    insert_exchanges(store, batch).await?;
+    Ok(inserted)
+}
+
+/// Appends `rows` placeholder tuples of `columns` values. PostgreSQL takes only numbered
+/// placeholders. SQLite gets anonymous `?` ones: it looks up each numbered one by scanning those
+/// before it, quadratic in a batch's 12,500 values.
+fn push_values(sql: &mut String, rows: usize, columns: usize, numbered: bool) {
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if numbered {
+                sql.push('$');
+                sql.push_str(&(row * columns + column + 1).to_string());
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+}
+
+/// Stores the exchanges the rows carry, after the rows themselves; one already stored is
+/// skipped, so a replayed batch stores each once.
+async fn insert_exchanges(store: &Store, batch: &[&InvocationRecord]) -> Result<(), sqlx::Error> {
+    let kept: Vec<(&InvocationRecord, &Exchange)> = batch
+        .iter()
+        .filter_map(|&r| r.exchange.as_ref().map(|e| (r, e)))
+        .collect();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "insert into ai_invocation_exchanges (invocation_id, prompt, answer, created_at, expires_at)
+         values ",
+    );
+    push_values(&mut sql, kept.len(), 5, store.engine() == Engine::Postgres);
+    sql.push_str(" on conflict (invocation_id) do nothing");
+    let mut query = sqlx::query(&sql);
+    for (record, exchange) in kept {
+        query = query
+            .bind(record.id.to_string())
+            .bind(exchange.prompt.as_str())
+            .bind(exchange.answer.as_deref())
+            .bind(record.created_at_ms)
+            .bind(exchange.expires_at_ms);
+    }
+    query.execute(store.pool()).await?;
+    Ok(())
+}
+
+/// Deletes the exchanges whose retention ended by `now`; returns how many.
+pub async fn prune_exchanges(store: &Store, now: i64) -> Result<u64> {
+    let done = sqlx::query("delete from ai_invocation_exchanges where expires_at <= $1")
+        .bind(now)
+        .execute(store.pool())
+        .await
+        .context("deleting expired prompts and answers")?;
+    Ok(done.rows_affected())
 }
 
 pub(crate) fn truncate_chars(text: &mut String, max: usize) {
@@ -546,6 +669,23 @@ mod tests {
             panic!("not a cost update: {text}");
         };
         assert_eq!((id, cost_nanos), (record.id, NanoUsd(9)));
+    }
+
+    #[test]
+    fn exchanges_are_capped_on_a_character_boundary_with_a_marker() {
+        let payload = serde_json::json!({"messages": [{"role": "user", "content": "é".repeat(MAX_EXCHANGE_BYTES)}]});
+        let mut exchange = Exchange::of_request(&payload, 1_000, 2);
+        assert_eq!(exchange.expires_at_ms, 1_000 + 2 * 86_400_000);
+        assert!(exchange.prompt.len() < MAX_EXCHANGE_BYTES + 64);
+        assert!(
+            exchange.prompt.ends_with(" bytes in all]"),
+            "{}",
+            &exchange.prompt[exchange.prompt.len() - 60..]
+        );
+        exchange.answered(&serde_json::json!({"content": "short"}));
+        assert_eq!(exchange.answer.as_deref(), Some(r#"{"content":"short"}"#));
+        let untouched = Exchange::of_request(&serde_json::json!({"messages": []}), 0, u32::MAX);
+        assert_eq!(untouched.prompt, "[]");
     }
 
     #[test]

@@ -30,6 +30,20 @@ pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Console requests one client address may have in flight at once.
 pub const DEFAULT_CONSOLE_REQUESTS_PER_CLIENT: usize = 32;
+/// The deadline of one model call, retries included.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
+/// Further attempts after a retryable upstream failure.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// More retries than this only prolong an outage for the caller.
+pub const MAX_RETRIES: u32 = 10;
+/// The longest planned pause between two attempts.
+pub const DEFAULT_BACKOFF_CEILING: Duration = Duration::from_secs(10);
+/// Sent to OpenRouter as `X-Title`.
+pub const DEFAULT_APP_TITLE: &str = "AI Gateway";
+/// Upper bound on any call's `max_tokens`.
+pub const DEFAULT_MAX_TOKENS_CEILING: u32 = 8192;
+/// How long a fetched model catalog stays fresh.
+pub const DEFAULT_CATALOG_TTL: Duration = Duration::from_secs(3600);
 /// No timeout may exceed this: it keeps deadline arithmetic far from overflow, and a longer
 /// wait for headers or a body chunk protects nobody.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -49,6 +63,8 @@ pub struct Config {
     /// the CSRF check behind a proxy that rewrites `Host`.
     pub public_url: Option<String>,
     pub openrouter: OpenRouterConfig,
+    pub calls: CallConfig,
+    pub catalog: CatalogConfig,
     pub docs: DocsConfig,
     /// A console session ends after this long without a request.
     pub session_idle_timeout: Duration,
@@ -145,6 +161,68 @@ pub struct OpenRouterConfig {
     /// `None` runs the deployment in demo mode.
     pub api_key: Option<Secret>,
     pub base_url: String,
+    /// Deadline of one call, retries and pauses included.
+    pub timeout: Duration,
+    /// Further attempts after a retryable failure (0: none).
+    pub max_retries: u32,
+    /// The longest planned pause between two attempts.
+    pub backoff_ceiling: Duration,
+    /// Sent as `X-Title` (app attribution on openrouter.ai); `None` or blank sends none.
+    pub title: Option<String>,
+}
+
+impl Default for OpenRouterConfig {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: DEFAULT_OPENROUTER_BASE_URL.to_owned(),
+            timeout: DEFAULT_UPSTREAM_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            backoff_ceiling: DEFAULT_BACKOFF_CEILING,
+            title: Some(DEFAULT_APP_TITLE.to_owned()),
+        }
+    }
+}
+
+/// What every call is held to, whatever its integration says.
+#[derive(Debug, Clone)]
+pub struct CallConfig {
+    /// Upper bound on `max_tokens`, whoever sets it.
+    pub max_tokens_ceiling: u32,
+    /// The models a new integration starts with, primary first; empty: none.
+    pub default_models: Vec<String>,
+    /// Off: rate limits are not enforced.
+    pub rate_limiting: bool,
+    /// Off: daily caps are not enforced (spend is still counted).
+    pub cost_limiting: bool,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        Self {
+            max_tokens_ceiling: DEFAULT_MAX_TOKENS_CEILING,
+            default_models: Vec::new(),
+            rate_limiting: true,
+            cost_limiting: true,
+        }
+    }
+}
+
+/// The model catalog's freshness.
+#[derive(Debug, Clone)]
+pub struct CatalogConfig {
+    pub ttl: Duration,
+    /// Fetch a stale catalog in the background as the server starts.
+    pub refresh_at_start: bool,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            ttl: DEFAULT_CATALOG_TTL,
+            refresh_at_start: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -190,6 +268,12 @@ struct FileConfig {
     telemetry_spill_dir: Option<PathBuf>,
     telemetry_spill_max_mb: Option<u64>,
     max_prompt_kb: Option<u64>,
+    max_tokens_ceiling: Option<u64>,
+    default_models: Option<Vec<String>>,
+    rate_limit_enabled: Option<bool>,
+    cost_limit_enabled: Option<bool>,
+    #[serde(default)]
+    catalog: FileCatalog,
     #[serde(default)]
     openrouter: FileOpenRouter,
     #[serde(default)]
@@ -232,6 +316,19 @@ struct FileDocs {
 struct FileOpenRouter {
     api_key: Option<String>,
     base_url: Option<String>,
+    /// Durations such as `60s` or `2m`.
+    timeout: Option<String>,
+    max_retries: Option<u64>,
+    backoff_ceiling: Option<String>,
+    title: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCatalog {
+    /// A duration such as `1h`.
+    ttl: Option<String>,
+    refresh_at_start: Option<bool>,
 }
 
 impl Config {
@@ -312,13 +409,55 @@ impl Config {
             log_format,
             public_url: env("AI_GATEWAY_PUBLIC_URL").or(file.public_url),
             api_prefix: api_prefix(env("AI_GATEWAY_API_PREFIX").or(file.api_prefix))?,
-            openrouter: OpenRouterConfig {
-                api_key: env("OPENROUTER_API_KEY")
-                    .or(file.openrouter.api_key)
-                    .map(Secret),
-                base_url: env("OPENROUTER_BASE_URL")
-                    .or(file.openrouter.base_url)
-                    .unwrap_or_else(|| DEFAULT_OPENROUTER_BASE_URL.to_owned()),
+            openrouter: openrouter_config(&env, file.openrouter)?,
+            calls: CallConfig {
+                max_tokens_ceiling: at_least_one(
+                    "AI_GATEWAY_MAX_TOKENS_CEILING",
+                    "tokens",
+                    env("AI_GATEWAY_MAX_TOKENS_CEILING"),
+                    file.max_tokens_ceiling,
+                )?
+                .map(|n| {
+                    u32::try_from(n).map_err(|_| {
+                        anyhow::anyhow!(
+                            "AI_GATEWAY_MAX_TOKENS_CEILING must be at most {}",
+                            u32::MAX
+                        )
+                    })
+                })
+                .transpose()?
+                .unwrap_or(DEFAULT_MAX_TOKENS_CEILING),
+                default_models: match env("AI_GATEWAY_DEFAULT_MODELS") {
+                    Some(text) => model_list(text.split(','))?,
+                    None => model_list(file.default_models.unwrap_or_default().iter())?,
+                },
+                rate_limiting: flag(
+                    env("AI_GATEWAY_RATE_LIMIT_ENABLED"),
+                    "AI_GATEWAY_RATE_LIMIT_ENABLED",
+                )?
+                .or(file.rate_limit_enabled)
+                .unwrap_or(true),
+                cost_limiting: flag(
+                    env("AI_GATEWAY_COST_LIMIT_ENABLED"),
+                    "AI_GATEWAY_COST_LIMIT_ENABLED",
+                )?
+                .or(file.cost_limit_enabled)
+                .unwrap_or(true),
+            },
+            catalog: CatalogConfig {
+                ttl: duration_setting(
+                    &env,
+                    "AI_GATEWAY_CATALOG_TTL",
+                    file.catalog.ttl,
+                    DEFAULT_CATALOG_TTL,
+                    parse_duration,
+                )?,
+                refresh_at_start: flag(
+                    env("AI_GATEWAY_CATALOG_REFRESH_AT_START"),
+                    "AI_GATEWAY_CATALOG_REFRESH_AT_START",
+                )?
+                .or(file.catalog.refresh_at_start)
+                .unwrap_or(false),
             },
             docs,
             session_idle_timeout: env("AI_GATEWAY_SESSION_IDLE_TIMEOUT")
@@ -385,6 +524,89 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// The `[openrouter]` settings, each variable overriding its file key.
+fn openrouter_config(
+    env: &impl Fn(&str) -> Option<String>,
+    file: FileOpenRouter,
+) -> anyhow::Result<OpenRouterConfig> {
+    let max_retries = match env("OPENROUTER_MAX_RETRIES") {
+        Some(text) => text.trim().parse::<u64>().map_err(|_| {
+            anyhow::anyhow!("OPENROUTER_MAX_RETRIES {text:?} is not a whole number of retries")
+        })?,
+        None => file.max_retries.unwrap_or(u64::from(DEFAULT_MAX_RETRIES)),
+    };
+    let max_retries = u32::try_from(max_retries)
+        .ok()
+        .filter(|n| *n <= MAX_RETRIES)
+        .ok_or_else(|| anyhow::anyhow!("OPENROUTER_MAX_RETRIES must be at most {MAX_RETRIES}"))?;
+    Ok(OpenRouterConfig {
+        api_key: env("OPENROUTER_API_KEY").or(file.api_key).map(Secret),
+        base_url: env("OPENROUTER_BASE_URL")
+            .or(file.base_url)
+            .unwrap_or_else(|| DEFAULT_OPENROUTER_BASE_URL.to_owned()),
+        timeout: duration_setting(
+            env,
+            "OPENROUTER_TIMEOUT",
+            file.timeout,
+            DEFAULT_UPSTREAM_TIMEOUT,
+            parse_timeout,
+        )?,
+        max_retries,
+        backoff_ceiling: duration_setting(
+            env,
+            "OPENROUTER_BACKOFF_CEILING",
+            file.backoff_ceiling,
+            DEFAULT_BACKOFF_CEILING,
+            parse_timeout,
+        )?,
+        // The file may set an empty title to send none; an empty variable counts as unset.
+        title: env("OPENROUTER_TITLE")
+            .or(file.title)
+            .or_else(|| Some(DEFAULT_APP_TITLE.to_owned()))
+            .map(|title| title.trim().to_owned())
+            .filter(|title| !title.is_empty()),
+    })
+}
+
+/// A duration from the variable `name`, else the file, else `default`, read by `parse`.
+fn duration_setting(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    file: Option<String>,
+    default: Duration,
+    parse: fn(&str) -> Result<Duration, String>,
+) -> anyhow::Result<Duration> {
+    env(name)
+        .or(file)
+        .map(|text| parse(&text).map_err(|e| anyhow::anyhow!("{name}: {e}")))
+        .transpose()
+        .map(|value| value.unwrap_or(default))
+}
+
+/// Model ids for new integrations: trimmed, none blank, none twice, at most
+/// [`gateway::versions::MAX_MODELS`].
+fn model_list<S: AsRef<str>>(ids: impl Iterator<Item = S>) -> anyhow::Result<Vec<String>> {
+    const NAME: &str = "AI_GATEWAY_DEFAULT_MODELS";
+    let mut models: Vec<String> = Vec::new();
+    for id in ids {
+        let id = id.as_ref().trim();
+        if id.is_empty() || id.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            anyhow::bail!("{NAME}: {id:?} is not a model id such as openai/gpt-4o-mini");
+        }
+        if models.iter().any(|m| m == id) {
+            anyhow::bail!("{NAME}: {id:?} is listed twice");
+        }
+        models.push(id.to_owned());
+    }
+    if models.len() > gateway::versions::MAX_MODELS {
+        anyhow::bail!(
+            "{NAME}: at most {} models (a primary and fallbacks)",
+            gateway::versions::MAX_MODELS
+        );
+    }
+    Ok(models)
+}
+
 /// The `[connections]` settings, each variable overriding its file key.
 fn connection_config(
     env: &impl Fn(&str) -> Option<String>,
@@ -392,11 +614,7 @@ fn connection_config(
 ) -> anyhow::Result<ConnectionConfig> {
     let defaults = ConnectionConfig::default();
     let timeout = |name: &str, file: Option<String>, default: Duration| {
-        env(name)
-            .or(file)
-            .map(|text| parse_timeout(&text).map_err(|e| anyhow::anyhow!("{name}: {e}")))
-            .transpose()
-            .map(|value| value.unwrap_or(default))
+        duration_setting(env, name, file, default, parse_timeout)
     };
     let count = |name: &str, unit: &str, file: Option<u64>| -> anyhow::Result<Option<usize>> {
         let count = at_least_one(name, unit, env(name), file)?;
@@ -843,6 +1061,132 @@ mod tests {
             Some("127.0.0.1:9464".parse().unwrap())
         );
         assert_eq!(config.metrics.token.unwrap().expose(), "scrape-secret");
+    }
+
+    #[test]
+    fn operator_knobs_have_defaults() {
+        let config = Config::from_sources(None, env(&[])).unwrap();
+        let openrouter = &config.openrouter;
+        assert_eq!(openrouter.timeout, DEFAULT_UPSTREAM_TIMEOUT);
+        assert_eq!(openrouter.max_retries, DEFAULT_MAX_RETRIES);
+        assert_eq!(openrouter.backoff_ceiling, DEFAULT_BACKOFF_CEILING);
+        assert_eq!(openrouter.title.as_deref(), Some(DEFAULT_APP_TITLE));
+        assert_eq!(config.calls.max_tokens_ceiling, DEFAULT_MAX_TOKENS_CEILING);
+        assert!(config.calls.default_models.is_empty());
+        assert!(config.calls.rate_limiting && config.calls.cost_limiting);
+        assert_eq!(config.catalog.ttl, DEFAULT_CATALOG_TTL);
+        assert!(!config.catalog.refresh_at_start);
+    }
+
+    #[test]
+    fn operator_knobs_read_the_file_and_the_environment_wins() {
+        let mut file = tempfile();
+        writeln!(
+            file.1,
+            "max_tokens_ceiling = 4096\ndefault_models = [\"a/one\", \"b/two\"]\n\
+             rate_limit_enabled = false\ncost_limit_enabled = false\n\
+             [openrouter]\ntimeout = \"30s\"\nmax_retries = 5\nbackoff_ceiling = \"2s\"\n\
+             title = \"\"\n[catalog]\nttl = \"10m\"\nrefresh_at_start = true"
+        )
+        .unwrap();
+        let config = Config::from_sources(Some(&file.0), env(&[])).unwrap();
+        assert_eq!(config.openrouter.timeout, Duration::from_secs(30));
+        assert_eq!(config.openrouter.max_retries, 5);
+        assert_eq!(config.openrouter.backoff_ceiling, Duration::from_secs(2));
+        // An empty title in the file sends none.
+        assert_eq!(config.openrouter.title, None);
+        assert_eq!(config.calls.max_tokens_ceiling, 4096);
+        assert_eq!(config.calls.default_models, ["a/one", "b/two"]);
+        assert!(!config.calls.rate_limiting && !config.calls.cost_limiting);
+        assert_eq!(config.catalog.ttl, Duration::from_secs(600));
+        assert!(config.catalog.refresh_at_start);
+
+        let config = Config::from_sources(
+            Some(&file.0),
+            env(&[
+                ("OPENROUTER_TIMEOUT", "90s"),
+                ("OPENROUTER_MAX_RETRIES", "0"),
+                ("OPENROUTER_BACKOFF_CEILING", "250ms"),
+                ("OPENROUTER_TITLE", "Ops"),
+                ("AI_GATEWAY_MAX_TOKENS_CEILING", "100"),
+                ("AI_GATEWAY_DEFAULT_MODELS", " c/three , d/four "),
+                ("AI_GATEWAY_RATE_LIMIT_ENABLED", "on"),
+                ("AI_GATEWAY_COST_LIMIT_ENABLED", "yes"),
+                ("AI_GATEWAY_CATALOG_TTL", "2h"),
+                ("AI_GATEWAY_CATALOG_REFRESH_AT_START", "off"),
+            ]),
+        )
+        .unwrap();
+        std::fs::remove_file(file.0).unwrap();
+        assert_eq!(config.openrouter.timeout, Duration::from_secs(90));
+        assert_eq!(config.openrouter.max_retries, 0);
+        assert_eq!(
+            config.openrouter.backoff_ceiling,
+            Duration::from_millis(250)
+        );
+        assert_eq!(config.openrouter.title.as_deref(), Some("Ops"));
+        assert_eq!(config.calls.max_tokens_ceiling, 100);
+        assert_eq!(config.calls.default_models, ["c/three", "d/four"]);
+        assert!(config.calls.rate_limiting && config.calls.cost_limiting);
+        assert_eq!(config.catalog.ttl, Duration::from_secs(7200));
+        assert!(!config.catalog.refresh_at_start);
+    }
+
+    #[test]
+    fn bad_operator_knobs_are_errors_naming_the_variable() {
+        for (name, value) in [
+            ("OPENROUTER_TIMEOUT", "0s"),
+            ("OPENROUTER_TIMEOUT", "2h"),
+            ("OPENROUTER_TIMEOUT", "60"),
+            ("OPENROUTER_MAX_RETRIES", "11"),
+            ("OPENROUTER_MAX_RETRIES", "-1"),
+            ("OPENROUTER_MAX_RETRIES", "two"),
+            ("OPENROUTER_BACKOFF_CEILING", "soon"),
+            ("AI_GATEWAY_MAX_TOKENS_CEILING", "0"),
+            ("AI_GATEWAY_MAX_TOKENS_CEILING", "99999999999"),
+            ("AI_GATEWAY_DEFAULT_MODELS", "a/one,,b/two"),
+            ("AI_GATEWAY_DEFAULT_MODELS", "a/one,a/one"),
+            ("AI_GATEWAY_DEFAULT_MODELS", "with space/x"),
+            ("AI_GATEWAY_DEFAULT_MODELS", "a,b,c,d,e,f,g,h,i,j,k"),
+            ("AI_GATEWAY_RATE_LIMIT_ENABLED", "maybe"),
+            ("AI_GATEWAY_COST_LIMIT_ENABLED", "2"),
+            ("AI_GATEWAY_CATALOG_TTL", "1é"),
+            ("AI_GATEWAY_CATALOG_REFRESH_AT_START", "sometimes"),
+        ] {
+            let err = Config::from_sources(None, env(&[(name, value)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_knobs_reach_the_core_configuration() {
+        let config = Config::from_sources(
+            None,
+            env(&[
+                ("OPENROUTER_API_KEY", "key"),
+                ("OPENROUTER_TIMEOUT", "5s"),
+                ("OPENROUTER_MAX_RETRIES", "4"),
+                ("OPENROUTER_BACKOFF_CEILING", "1s"),
+                ("OPENROUTER_TITLE", "Ops"),
+                ("AI_GATEWAY_MAX_TOKENS_CEILING", "512"),
+                ("AI_GATEWAY_DEFAULT_MODELS", "a/one"),
+                ("AI_GATEWAY_RATE_LIMIT_ENABLED", "false"),
+                ("AI_GATEWAY_COST_LIMIT_ENABLED", "false"),
+                ("AI_GATEWAY_CATALOG_TTL", "5m"),
+                ("AI_GATEWAY_CATALOG_REFRESH_AT_START", "true"),
+            ]),
+        )
+        .unwrap();
+        let core = crate::startup::gateway_config(&config, None);
+        assert_eq!(core.request_timeout, Duration::from_secs(5));
+        assert_eq!(core.max_retries, 4);
+        assert_eq!(core.backoff_ceiling, Duration::from_secs(1));
+        assert_eq!(core.app_title.as_deref(), Some("Ops"));
+        assert_eq!(core.max_tokens_ceiling, 512);
+        assert_eq!(core.default_models, ["a/one"]);
+        assert!(!core.rate_limiting && !core.cost_limiting);
+        assert_eq!(core.catalog_ttl, Duration::from_secs(300));
+        assert!(core.catalog_refresh_at_start);
     }
 
     #[test]

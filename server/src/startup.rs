@@ -179,6 +179,16 @@ pub(crate) fn gateway_config(config: &Config, demo: Option<&RunningSimulator>) -
         }
     };
     gateway.app_url = config.public_url.clone();
+    gateway.app_title = config.openrouter.title.clone();
+    gateway.request_timeout = config.openrouter.timeout;
+    gateway.max_retries = config.openrouter.max_retries;
+    gateway.backoff_ceiling = config.openrouter.backoff_ceiling;
+    gateway.max_tokens_ceiling = config.calls.max_tokens_ceiling;
+    gateway.default_models = config.calls.default_models.clone();
+    gateway.rate_limiting = config.calls.rate_limiting;
+    gateway.cost_limiting = config.calls.cost_limiting;
+    gateway.catalog_ttl = config.catalog.ttl;
+    gateway.catalog_refresh_at_start = config.catalog.refresh_at_start;
     if let Some(dir) = &config.telemetry_spill_dir {
         gateway.telemetry_spill_dir = dir.clone();
     }

@@ -231,6 +231,7 @@ pub(crate) async fn completions(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    state.seen.record(&headers);
     let header_fault = Fault::from_headers(&headers)?;
     let request: ChatRequest = serde_json::from_slice(&body)
         .map_err(|error| bad_request(format!("Invalid request body: {error}")))?;

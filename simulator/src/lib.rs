@@ -10,6 +10,7 @@ mod catalog;
 mod chat;
 mod error;
 mod faults;
+mod seen;
 mod stream;
 
 use std::{
@@ -26,6 +27,9 @@ use axum::{
     serve::ListenerExt,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use seen::Seen;
+pub use seen::SeenRequest;
 
 /// Model ids starting with this prefix are not catalog models but select a fault, e.g.
 /// `simulator/error-429`, so that faults can be triggered through ordinary model configuration.
@@ -53,13 +57,19 @@ pub struct SimulatorConfig {
 struct AppState {
     config: SimulatorConfig,
     ledger: Arc<account::Ledger>,
+    seen: Arc<Seen>,
 }
 
 /// The simulated OpenRouter API, with all routes under `/api/v1`.
 pub fn router(config: SimulatorConfig) -> Router {
+    routes(config, Arc::default())
+}
+
+fn routes(config: SimulatorConfig, seen: Arc<Seen>) -> Router {
     let state = AppState {
         config,
         ledger: Arc::default(),
+        seen,
     };
     let api = Router::new()
         .route("/chat/completions", post(chat::completions))
@@ -80,7 +90,15 @@ pub async fn serve(
     config: SimulatorConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener.tap_io(no_delay), router(config))
+    serve_routes(listener, router(config), shutdown).await
+}
+
+async fn serve_routes(
+    listener: TcpListener,
+    routes: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(listener.tap_io(no_delay), routes)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -99,6 +117,7 @@ fn no_delay(connection: &mut tokio::net::TcpStream) {
 #[derive(Debug)]
 pub struct RunningSimulator {
     addr: SocketAddr,
+    seen: Arc<Seen>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<io::Result<()>>,
 }
@@ -109,12 +128,18 @@ impl RunningSimulator {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (shutdown, signal) = oneshot::channel::<()>();
+        let seen = Arc::<Seen>::default();
         // Both a sent signal and a dropped sender end the wait, so dropping the handle stops it too.
-        let task = tokio::spawn(serve(listener, config, async {
-            signal.await.ok();
-        }));
+        let task = tokio::spawn(serve_routes(
+            listener,
+            routes(config, seen.clone()),
+            async {
+                signal.await.ok();
+            },
+        ));
         Ok(Self {
             addr,
+            seen,
             shutdown,
             task,
         })
@@ -122,6 +147,11 @@ impl RunningSimulator {
 
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// The chat requests served so far (the last 256), oldest first.
+    pub fn seen_requests(&self) -> Vec<SeenRequest> {
+        self.seen.all()
     }
 
     /// What a client uses as `OPENROUTER_BASE_URL`, e.g. `http://127.0.0.1:4321/api/v1`.

@@ -179,6 +179,22 @@ pub struct IntegrationFields {
     /// Callers may add `system` / `developer` messages after the integration's prompt.
     #[serde(default = "allowed")]
     pub allow_system_messages: bool,
+    /// Keep each call's rendered prompt and answer beside its invocation row (off by default:
+    /// prompts may hold personal data).
+    #[serde(default)]
+    pub capture_exchanges: bool,
+    /// Days a kept prompt and answer stay before the housekeeping deletes them.
+    #[serde(default = "default_capture_retention_days")]
+    pub capture_retention_days: u32,
+}
+
+/// How long kept prompts and answers stay unless an integration says otherwise.
+pub const DEFAULT_CAPTURE_RETENTION_DAYS: u32 = 30;
+/// The longest retention an integration may ask for (ten years).
+pub const MAX_CAPTURE_RETENTION_DAYS: u32 = 3650;
+
+fn default_capture_retention_days() -> u32 {
+    DEFAULT_CAPTURE_RETENTION_DAYS
 }
 
 fn allowed() -> bool {
@@ -201,6 +217,8 @@ impl IntegrationFields {
             supports_vision: false,
             supports_tools: false,
             allow_system_messages: true,
+            capture_exchanges: false,
+            capture_retention_days: DEFAULT_CAPTURE_RETENTION_DAYS,
         }
     }
 }

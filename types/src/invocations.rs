@@ -260,6 +260,18 @@ pub struct InvocationDetail {
     pub error_message: Option<String>,
     pub generation_id: Option<String>,
     pub conversation_id: Option<String>,
+    /// The prompt and answer, when the integration kept them and their retention has not ended.
+    #[serde(default)]
+    pub exchange: Option<InvocationExchange>,
+}
+
+/// A kept prompt and answer, as stored: JSON text, cut with a marker when it was too long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvocationExchange {
+    /// The messages sent upstream, the rendered prompt first.
+    pub prompt: String,
+    /// The answer message (content, tool calls); `None` when the call failed before one.
+    pub answer: Option<String>,
 }
 
 impl InvocationDetail {
@@ -403,6 +415,7 @@ mod tests {
             error_message: None,
             generation_id: Some("gen-1 2".into()),
             conversation_id: None,
+            exchange: None,
         };
         assert_eq!(
             detail.openrouter_url().as_deref(),

@@ -19,9 +19,9 @@ pub use dashboard::{CallStats, CostRow, Dashboard, HourBucket, IntegrationSpend}
 pub use errors::FieldErrors;
 pub use integration::*;
 pub use invocations::{
-    BucketSize, CALLER_TYPES, ChartBucket, InvocationChart, InvocationDetail, InvocationPage,
-    InvocationQuery, InvocationRow, InvocationSort, InvocationStatus, InvocationTotals,
-    SortDirection, group_digits,
+    BucketSize, CALLER_TYPES, ChartBucket, InvocationChart, InvocationDetail, InvocationExchange,
+    InvocationPage, InvocationQuery, InvocationRow, InvocationSort, InvocationStatus,
+    InvocationTotals, SortDirection, group_digits,
 };
 pub use prompt::{DraftResult, PromptDraft, PromptVariable, VariableType};
 pub use settings::{

@@ -334,6 +334,21 @@ fn Editor(
                             help="Calls are refused once today's spend reaches it. Empty uses the default."
                         />
                     </Section>
+                    <Section title="Prompts and answers" description="Keep what each call sent and got back, shown in its invocation detail. Prompts may hold personal data: off by default.">
+                        <CheckField
+                            label="Keep each call's prompt and answer"
+                            value=Signal::derive(move || fields.with(|f| f.capture_exchanges))
+                            on_change=move |v| fields.update(|f| f.capture_exchanges = v)
+                        />
+                        <OptionalNumberField
+                            label="Keep them for (days)"
+                            value=Signal::derive(move || fields.with(|f| Some(f.capture_retention_days)))
+                            on_change=move |v| fields.update(|f| f.capture_retention_days = Option::unwrap_or_default(v))
+                            errors
+                            field="capture_retention_days"
+                            help="The housekeeping deletes them after this many days (1 to 3650)."
+                        />
+                    </Section>
                     <Section title="Visibility and status">
                         <label class="block text-sm">
                             <span class="font-medium text-slate-700">"Visibility"</span>

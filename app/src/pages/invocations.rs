@@ -147,6 +147,14 @@ pub fn InvocationsPage() -> impl IntoView {
                 >
                     "Export CSV"
                 </a>
+                <a
+                    href=move || format!("{}&exchanges=true", export_href())
+                    download=""
+                    title="Adds the prompt and answer columns, for integrations that keep them"
+                    class="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50"
+                >
+                    "Export with prompts"
+                </a>
             }.into_any())
         >
             <div class="flex flex-wrap items-end gap-3">
@@ -675,6 +683,25 @@ fn DetailBody(detail: InvocationDetail) -> impl IntoView {
                 </dd>
             </div>
         </section>
+        {detail.exchange.clone().map(|exchange| view! {
+            <section class=section data-testid="detail-exchange">
+                <h3 class="text-sm font-semibold text-slate-700">"Prompt & answer"</h3>
+                <dl class="mt-3 grid grid-cols-1 gap-4">
+                    <div>
+                        <dt class="text-xs font-medium uppercase tracking-wide text-slate-500">"Messages sent"</dt>
+                        <dd class="mt-1 max-h-80 overflow-auto whitespace-pre-wrap break-words rounded bg-slate-50 p-3 font-mono text-xs text-slate-900" data-testid="exchange-prompt">
+                            {readable_json(&exchange.prompt)}
+                        </dd>
+                    </div>
+                    <div>
+                        <dt class="text-xs font-medium uppercase tracking-wide text-slate-500">"Answer"</dt>
+                        <dd class="mt-1 max-h-80 overflow-auto whitespace-pre-wrap break-words rounded bg-slate-50 p-3 font-mono text-xs text-slate-900" data-testid="exchange-answer">
+                            {exchange.answer.as_deref().map_or_else(|| "— (no answer)".to_owned(), readable_json)}
+                        </dd>
+                    </div>
+                </dl>
+            </section>
+        })}
         <Show when=move || failed>
             <section class="px-6 py-5" data-testid="detail-error">
                 <h3 class="text-sm font-semibold text-red-700">"Error"</h3>
@@ -690,6 +717,14 @@ fn DetailBody(detail: InvocationDetail) -> impl IntoView {
             </section>
         </Show>
     }
+}
+
+/// Kept JSON indented for reading; text that is not JSON (cut at the size bound) as it is.
+fn readable_json(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| text.to_owned())
 }
 
 /// Puts the text on the clipboard; only browsers have one.
@@ -715,6 +750,16 @@ mod tests {
         assert_eq!(ago(now, now - 3_600_000), "1 hour ago");
         assert_eq!(ago(now, now - 3 * 86_400_000), "3 days ago");
         assert_eq!(ago(now, now - 400 * 86_400_000), "1 year ago");
+    }
+
+    #[test]
+    fn kept_json_is_indented_and_cut_text_shown_as_is() {
+        assert_eq!(
+            readable_json(r#"{"content":"hi"}"#),
+            "{\n  \"content\": \"hi\"\n}"
+        );
+        let cut = r#"[{"role":"user","content":"abc…[truncated: 9 bytes in all]"#;
+        assert_eq!(readable_json(cut), cut);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub use sse::{ChatStream, StreamEvent};
 
 /// The first retry waits up to this long; each further one up to twice as long as the last.
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
-/// No single backoff pause is planned longer than this.
+/// No single backoff pause is planned longer than this unless configured otherwise.
 const BACKOFF_CAP: Duration = Duration::from_secs(10);
 /// Idle pooled connections are closed after this; OpenRouter's edge drops them soon anyway.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -43,6 +43,8 @@ pub struct UpstreamConfig {
     pub request_timeout: Duration,
     /// Further attempts after a retryable failure.
     pub max_retries: u32,
+    /// The longest planned pause between two attempts (a `Retry-After` is honoured as asked).
+    pub backoff_ceiling: Duration,
 }
 
 impl UpstreamConfig {
@@ -56,6 +58,7 @@ impl UpstreamConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_retries: 2,
+            backoff_ceiling: BACKOFF_CAP,
         }
     }
 }
@@ -70,6 +73,7 @@ impl fmt::Debug for UpstreamConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_retries", &self.max_retries)
+            .field("backoff_ceiling", &self.backoff_ceiling)
             .finish()
     }
 }
@@ -296,7 +300,9 @@ impl Upstream {
             if attempts > self.inner.config.max_retries || !error.is_retryable() {
                 return Err(error);
             }
-            let pause = error.retry_after().unwrap_or_else(|| backoff(attempts));
+            let pause = error
+                .retry_after()
+                .unwrap_or_else(|| backoff(attempts, self.inner.config.backoff_ceiling));
             if Instant::now() + pause >= deadline {
                 // Waiting would outlast the caller; the real failure says more than a timeout.
                 return Err(error);
@@ -360,10 +366,10 @@ async fn within<T>(
 
 /// A random pause in `[0, min(cap, base · 2^(attempt-1))]`: full jitter spreads the retries of
 /// many callers hit by the same outage.
-fn backoff(attempt: u32) -> Duration {
+fn backoff(attempt: u32, cap: Duration) -> Duration {
     let ceiling = BACKOFF_BASE
         .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
-        .min(BACKOFF_CAP);
+        .min(cap);
     let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
     Duration::from_millis(rand::random_range(0..=millis))
 }
@@ -451,10 +457,12 @@ mod tests {
         for attempt in 1..=8 {
             let ceiling = BACKOFF_BASE * 2u32.pow(attempt - 1);
             for _ in 0..50 {
-                assert!(backoff(attempt) <= ceiling.min(BACKOFF_CAP));
+                assert!(backoff(attempt, BACKOFF_CAP) <= ceiling.min(BACKOFF_CAP));
             }
         }
-        assert!(backoff(u32::MAX) <= BACKOFF_CAP);
+        assert!(backoff(u32::MAX, BACKOFF_CAP) <= BACKOFF_CAP);
+        let low = Duration::from_millis(30);
+        assert!((0..50).all(|_| backoff(6, low) <= low));
     }
 
     #[test]

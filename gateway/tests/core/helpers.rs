@@ -134,10 +134,15 @@ pub async fn flush(gateway: &Gateway) {
 
 /// `select count(*) from ai_invocations where <filter>` on the test database.
 pub async fn count(database: &TestDatabase, filter: &str) -> i64 {
+    count_in(database, "ai_invocations", filter).await
+}
+
+/// `select count(*) from <table> where <filter>` on the test database.
+pub async fn count_in(database: &TestDatabase, table: &str, filter: &str) -> i64 {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut connection = sqlx::AnyConnection::connect(database.url()).await.unwrap();
-    let sql = format!("select count(*) from ai_invocations where {filter}");
+    let sql = format!("select count(*) from {table} where {filter}");
     sqlx::query_scalar(&sql)
         .fetch_one(&mut connection)
         .await

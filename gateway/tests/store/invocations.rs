@@ -255,7 +255,7 @@ crate::on_each_engine!(
                 other => panic!("{q:?} gave {other:?}"),
             }
             assert!(matches!(
-                invocations::export_csv(&store, &q).await,
+                invocations::export_csv(&store, &q, false).await,
                 Err(Error::Invalid(_))
             ));
         }
@@ -360,7 +360,7 @@ crate::on_each_engine!(
             Err(Error::NotFound("invocation"))
         ));
 
-        let csv = invocations::export_csv(&store, &InvocationQuery::default())
+        let csv = invocations::export_csv(&store, &InvocationQuery::default(), false)
             .await
             .unwrap();
         let lines: Vec<&str> = csv.lines().collect();
@@ -388,7 +388,9 @@ crate::on_each_engine!(
             page: 2,
             ..InvocationQuery::default()
         };
-        let csv = invocations::export_csv(&store, &query).await.unwrap();
+        let csv = invocations::export_csv(&store, &query, false)
+            .await
+            .unwrap();
         let costs: Vec<&str> = csv
             .lines()
             .skip(1)

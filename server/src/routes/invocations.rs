@@ -11,14 +11,27 @@ use gateway::types::InvocationQuery;
 use crate::console::SignedIn;
 use crate::error::ApiError;
 
+/// What the export adds to the grid's filters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ExportOptions {
+    /// `exchanges=true` adds each row's kept prompt and answer.
+    #[serde(default)]
+    exchanges: bool,
+}
+
 /// Every row the filters match, in the grid's order, as `text/csv`.
 pub(crate) async fn export_csv(
     State(gateway): State<Gateway>,
     _admin: SignedIn,
     query: Result<Query<InvocationQuery>, QueryRejection>,
+    options: Result<Query<ExportOptions>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let csv = gateway.export_invocations(&query).await?;
+    let bad_request = |e: QueryRejection| ApiError::new(StatusCode::BAD_REQUEST, e.body_text());
+    let Query(query) = query.map_err(bad_request)?;
+    let Query(options) = options.map_err(bad_request)?;
+    let csv = gateway
+        .export_invocations(&query, options.exchanges)
+        .await?;
     let day = gateway::invocations::utc_text(gateway::now_ms());
     let filename = format!("invocations-{}.csv", day.get(..10).unwrap_or("export"));
     Ok((

@@ -233,6 +233,7 @@ async fn a_long_model_call_and_a_slow_stream_outlive_every_connection_timeout() 
         config.openrouter = OpenRouterConfig {
             api_key: Some(Secret::new("test-key")),
             base_url: simulator.base_url(),
+            ..OpenRouterConfig::default()
         };
         config.connections.header_read_timeout = TIMEOUT;
         config.connections.keep_alive_timeout = TIMEOUT;
@@ -353,6 +354,7 @@ async fn shutdown_finishes_an_in_flight_call_and_then_accepts_nothing() {
         config.openrouter = OpenRouterConfig {
             api_key: Some(Secret::new("test-key")),
             base_url: simulator.base_url(),
+            ..OpenRouterConfig::default()
         };
     })
     .await;

@@ -6,8 +6,8 @@ use gateway::test_support::TestDatabase;
 use gateway::types::{IntegrationFields, VersionDraft};
 use leptos::server_fn::ServerFn;
 use server::config::{
-    BootstrapAdmin, ConnectionConfig, DocsConfig, LogFormat, MetricsConfig, OpenRouterConfig,
-    Secret,
+    BootstrapAdmin, CallConfig, CatalogConfig, ConnectionConfig, DocsConfig, LogFormat,
+    MetricsConfig, OpenRouterConfig, Secret,
 };
 use server::{Application, Config};
 use tokio::sync::oneshot;
@@ -80,7 +80,10 @@ pub async fn spawn_app_with(
         openrouter: OpenRouterConfig {
             api_key: None,
             base_url: "http://127.0.0.1:9/api/v1".into(),
+            ..OpenRouterConfig::default()
         },
+        calls: CallConfig::default(),
+        catalog: CatalogConfig::default(),
         docs: DocsConfig::default(),
         session_idle_timeout: std::time::Duration::from_secs(3600),
         // A folder of each server's own, outside the repository, for rows a test makes spill.

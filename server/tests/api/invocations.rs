@@ -92,6 +92,64 @@ async fn the_export_needs_a_signed_in_admin() {
 }
 
 #[tokio::test]
+async fn the_export_adds_kept_prompts_and_answers_when_asked() {
+    let app = spawn_app().await;
+    let document: InvocationImport = serde_json::from_value(json!({ "invocations": [
+        {
+            "integration_slug": "kept", "caller_type": "api", "status": "ok", "latency_ms": 5,
+            "created_at_ms": MAR_2,
+            "exchange": {
+                "prompt": "[{\"role\":\"user\",\"content\":\"Where is Lisbon?\"}]",
+                "answer": "{\"role\":\"assistant\",\"content\":\"In Portugal.\"}",
+                "expires_at_ms": i64::MAX
+            }
+        },
+        {
+            "integration_slug": "unkept", "caller_type": "api", "status": "ok", "latency_ms": 5,
+            "created_at_ms": MAR_2 + 1
+        },
+        {
+            "integration_slug": "odd", "caller_type": "api", "status": "error", "latency_ms": 5,
+            "created_at_ms": MAR_2 + 2,
+            "exchange": { "prompt": format!("nul\u{0}{}", "x".repeat(200_000)), "answer": null, "expires_at_ms": 0 }
+        }
+    ]}))
+    .unwrap();
+    app.gateway.import_invocations(document).await.unwrap();
+    let cookie = app.sign_in().await;
+
+    let plain = export(&app, Some(&cookie), "direction=desc")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!plain.contains("Lisbon"), "{plain}");
+    let full = export(&app, Some(&cookie), "direction=desc&exchanges=true").await;
+    assert_eq!(full.status(), StatusCode::OK);
+    let csv = full.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with(",prompt,answer"), "{}", lines[0]);
+    let kept = lines.iter().find(|l| l.contains(",kept,")).unwrap();
+    assert!(
+        kept.contains("Where is Lisbon?") && kept.contains("In Portugal."),
+        "{kept}"
+    );
+    let odd = lines.iter().find(|l| l.contains(",odd,")).unwrap();
+    assert!(
+        odd.contains("nul\u{FFFD}xxx") && odd.contains("bytes in all]"),
+        "an imported exchange is bounded and storable"
+    );
+    assert!(odd.len() < 70_000, "{}", odd.len());
+    let unkept = lines.iter().find(|l| l.contains(",unkept,")).unwrap();
+    assert!(unkept.ends_with(",,"), "{unkept}");
+
+    let bad = export(&app, Some(&cookie), "exchanges=perhaps").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(bad.text().await.unwrap().contains("exchanges"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_export_is_a_csv_download_of_exactly_the_filtered_rows() {
     let app = spawn_app().await;
     seed(&app).await;

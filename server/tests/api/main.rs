@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod invocations;
 mod invoke;
+mod knobs;
 mod messages;
 mod openai;
 mod openapi;
