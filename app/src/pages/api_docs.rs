@@ -17,7 +17,7 @@ pub fn ApiDocsPage() -> impl IntoView {
                     Ok(Some(path)) => view! {
                         <p class="mb-3 text-sm text-slate-600">
                             "Every public integration with its variables, and the OpenAI-compatible endpoints. "
-                            <a class="text-indigo-600 hover:underline" href=path.clone() target="_blank" rel="noopener">"Open in a new tab"</a>
+                            <a class="text-indigo-600 underline" href=path.clone() target="_blank" rel="noopener">"Open in a new tab"</a>
                         </p>
                         // Only once hydrated does the page know its theme; the frame loads then, in it.
                         <iframe
