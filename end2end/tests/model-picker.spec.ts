@@ -1,6 +1,6 @@
-// The editor's model picker by keyboard alone: it is a combobox whose arrows move through the
+// The editor's model picker: by keyboard alone it is a combobox whose arrows move through the
 // matches, Enter picks the highlighted model without submitting the editor's form, and Escape
-// closes the list.
+// closes the list; words match apart and by tag, and the filters and sort narrow and order.
 import { expect, test } from '../test';
 import { EditorPage } from '../pages/editor';
 import { signIn } from '../pages/login';
@@ -24,9 +24,11 @@ test('arrows and Enter pick a model and never submit the form', async ({ page })
   const list = page.locator(`#${await search.getAttribute('aria-controls')}`);
 
   await search.click();
-  await page.keyboard.type('gpt-4o');
+  // Two words, neither the id's spelling: the closest models still come first.
+  await page.keyboard.type('gpt 4o');
   await expect(search).toHaveAttribute('aria-expanded', 'true');
   const options = list.getByRole('option');
+  await expect(options.first()).toContainText('gpt-4o');
   expect(await options.count()).toBeGreaterThan(2);
   await expect(options.nth(0)).toHaveAttribute('aria-selected', 'true');
 
@@ -55,4 +57,42 @@ test('arrows and Enter pick a model and never submit the form', async ({ page })
   // Enter with the list closed still does not submit the form.
   await page.keyboard.press('Enter');
   expect(await page.evaluate(() => document.documentElement.dataset.submits)).toBe('0');
+});
+
+/** The prompt price per million tokens an option shows (`free` is 0). */
+function promptPrice(text: string): number {
+  const price = /(free|\$[\d.]+) \/ (?:free|\$[\d.]+) per M tokens/.exec(text)?.[1];
+  if (price === undefined) throw new Error(`no price in ${text}`);
+  return price === 'free' ? 0 : Number(price.slice(1));
+}
+
+test('a tag finds models by price, and the filters and sort narrow and order them', async ({ page }) => {
+  const editor = new EditorPage(page);
+  await editor.openNew();
+  const search = editor.modelSearch;
+  const list = page.locator(`#${await search.getAttribute('aria-controls')}`);
+  const options = list.getByRole('option');
+
+  await search.fill('cheap');
+  await expect(options.first()).toBeVisible();
+  const filters = page.getByTestId('model-filters').first();
+  await filters.getByText('Filters and sort').click();
+  await filters.getByLabel('Sort by').selectOption('Price');
+  await expect(options.first()).toBeVisible();
+  const prices = (await options.allTextContents()).map(promptPrice);
+  expect(prices.length).toBeGreaterThan(1);
+  expect(prices).toEqual([...prices].sort((a, b) => a - b));
+  // `cheap` is at most $0.50 per million prompt tokens.
+  expect(Math.max(...prices)).toBeLessThanOrEqual(0.5);
+
+  await filters.getByLabel('Max input $ / M tokens').fill('0');
+  await expect(options.first()).toBeVisible();
+  for (const text of await options.allTextContents()) expect(promptPrice(text)).toBe(0);
+
+  await search.fill('');
+  await filters.getByLabel('Max input $ / M tokens').fill('');
+  await filters.getByLabel('Provider').selectOption('anthropic');
+  await filters.getByLabel('Sort by').selectOption('Name');
+  await expect(options.first()).toBeVisible();
+  for (const text of await options.allTextContents()) expect(text).toMatch(/^anthropic\//);
 });

@@ -194,7 +194,7 @@ pub fn find(
 }
 
 /// A price per million tokens, the same way everywhere: `free`, or dollars with two decimals
-/// (three significant digits below a cent).
+/// (three decimals below a cent).
 pub fn price_per_million(price: f64) -> String {
     if price == 0.0 {
         "free".to_owned()
@@ -216,7 +216,7 @@ mod tests {
             context_length: Some(context),
             prompt_usd_per_million: Some(prices.0),
             completion_usd_per_million: Some(prices.1),
-            caching: Default::default(),
+            caching: gateway_types::CachingMode::Unsupported,
             parameters: Vec::new(),
             defaults: Default::default(),
             input_modalities: vec!["text".to_owned()],
@@ -362,7 +362,7 @@ mod tests {
     fn prices_read_the_same_everywhere() {
         assert_eq!(price_per_million(0.0), "free");
         assert_eq!(price_per_million(0.15), "$0.15");
-        assert_eq!(price_per_million(0.0045), "$0.005");
+        assert_eq!(price_per_million(0.0042), "$0.004");
         assert_eq!(price_per_million(15.0), "$15.00");
     }
 }
