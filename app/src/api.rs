@@ -19,9 +19,17 @@ pub async fn check_status() -> Result<SystemStatus, ServerFnError> {
 }
 
 /// A server function's error as a person should read it, without the framework's prefix.
+///
+/// Every error the console shows passes through here, so this is also where a signed-out
+/// answer sends the browser to sign in (`auth::session_ended`) instead of leaving the page up.
 pub fn readable(error: &ServerFnError) -> String {
     match error {
-        ServerFnError::ServerError(message) => message.clone(),
+        ServerFnError::ServerError(message) => {
+            if message == crate::auth::SIGN_IN_REQUIRED {
+                crate::auth::session_ended();
+            }
+            message.clone()
+        }
         other => other.to_string(),
     }
 }

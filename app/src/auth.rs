@@ -147,6 +147,24 @@ pub fn after_login(next: Option<&str>) -> String {
     }
 }
 
+/// Sends the browser to the sign-in page, to come back to this page after: a full page load, so
+/// nothing of the signed-out page (the header's email, the data on screen) stays. Only the
+/// browser navigates; on the server a signed-out page load is redirected before it renders.
+pub fn session_ended() {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let location = window.location();
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        let login = format!("/login?next={}", js_sys::encode_uri_component(&here));
+        // A failed navigation leaves the page showing the session's end, which is still true.
+        let _ = location.assign(&login);
+    }
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let hydrated = RwSignal::new(false);
@@ -179,6 +197,7 @@ pub fn LoginPage() -> impl IntoView {
                         type="email"
                         name="email"
                         autocomplete="username"
+                        autofocus
                         required
                     />
                 </label>

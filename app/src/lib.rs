@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 mod components;
+pub mod crash;
 mod pages;
 /// The editor's save, reached by the server's tests as the page reaches it.
 pub use pages::editor::SaveIntegration;
@@ -27,6 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <components::theme::ThemeScript />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 // Reads the content-hashed file names from the site's hash file (see the server's
                 // `assets` module); the server renders it, so the browser never needs the options.
@@ -45,9 +47,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(components::toast::Toasts::new());
+    components::theme::Theme::provide();
     view! {
         <Title text="AI Gateway" />
         <Router>
+            <crash::CrashBoundary>
             <Routes fallback=pages::not_found::NotFound>
                 // Signed-out page loads never reach these: the server redirects them to /login.
                 <Route path=StaticSegment("login") view=auth::LoginPage />
@@ -77,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("tokens") view=pages::tokens::TokensPage />
                 <Route path=StaticSegment("docs") view=pages::api_docs::ApiDocsPage />
             </Routes>
+            </crash::CrashBoundary>
         </Router>
         <components::toast::ToastRegion />
     }

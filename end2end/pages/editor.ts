@@ -58,9 +58,7 @@ export class EditorPage {
 
   /** Searches the catalog and picks the model with exactly this id. */
   async pickModel(id: string) {
-    await this.modelSearch.fill(id);
-    const exactly = new RegExp(`^${id.replace(/[./:-]/g, '\\$&')}( |$)`);
-    await this.page.getByRole('listbox', { name: 'Matching models' }).getByRole('button', { name: exactly }).click();
+    await pickModelOption(this.modelSearch, id);
     await expect(this.chosenModels).toContainText(id);
   }
 
@@ -135,11 +133,7 @@ export class SideBySide {
 
   /** Adds a column for the model with exactly this id, or for an id the catalog lacks. */
   async addModel(id: string) {
-    await this.modelSearch.fill(id);
-    const listed = new RegExp(`^${id.replace(/[./:-]/g, '\\$&')}( |$)`);
-    const options = this.root.getByRole('listbox', { name: 'Matching models' });
-    const pick = options.getByRole('button', { name: listed }).or(options.getByRole('button', { name: `Use ${id}` }));
-    await pick.first().click();
+    await pickModelOption(this.modelSearch, id);
     await expect(this.column(id)).toBeVisible();
   }
 
@@ -171,4 +165,12 @@ export class DraftWithAi {
     this.progress = page.getByTestId('draft-progress');
     this.error = page.getByTestId('draft-error');
   }
+}
+
+/** Types `id` into a model search box and clicks the option for exactly that id in its list. */
+export async function pickModelOption(search: Locator, id: string) {
+  await search.fill(id);
+  const list = search.page().locator(`#${await search.getAttribute('aria-controls')}`);
+  const exactly = new RegExp(`^${id.replace(/[./:-]/g, '\\$&')}( |$)`);
+  await list.getByRole('option', { name: exactly }).click();
 }

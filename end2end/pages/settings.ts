@@ -1,5 +1,6 @@
 // Page object for the general settings page (/settings).
 import { expect, type Locator, type Page } from '@playwright/test';
+import { pickModelOption } from './editor';
 
 export class SettingsPage {
   readonly apiEnabled: Locator;
@@ -35,9 +36,7 @@ export class SettingsPage {
   }
 
   async pickHelperModel(id: string) {
-    await this.helperSearch.fill(id);
-    const exactly = new RegExp(`^${id.replace(/[./:-]/g, '\\$&')}( |$)`);
-    await this.page.getByRole('listbox', { name: 'Matching models' }).getByRole('button', { name: exactly }).click();
+    await pickModelOption(this.helperSearch, id);
     await expect(this.helperModel).toHaveText(id);
   }
 

@@ -3,54 +3,33 @@
 // the only trace is in the browser console; the loads repeat because a mismatch that depends on
 // timing (which answer arrives first) shows on some loads only.
 import { expect, test, type Page } from '../test';
-import type { Cookie } from '@playwright/test';
-import { signIn } from '../pages/login';
+import { PAGES, shareOneSignIn } from '../console';
 
 const LOADS = 20;
-
-/** Every page of the console; integration 1 is `seed-01` (end2end/fixtures.ts). */
-const PAGES = [
-  '/',
-  '/integrations',
-  '/integrations/new',
-  '/integrations/1',
-  '/integrations/1/versions',
-  '/invocations',
-  '/settings',
-  '/tokens',
-  '/docs',
-];
 
 /** Console lines that report a failed hydration: the wasm panic, and debug builds' mismatch notice. */
 const BROKEN = /panicked|hydrat/i;
 
-// One sign-in for the file; each test's browser starts with its session cookie.
-let session: Cookie[] = [];
+shareOneSignIn();
 
-test.beforeAll(async ({ browser }) => {
-  const context = await browser.newContext();
-  await signIn(await context.newPage());
-  session = await context.cookies();
-  await context.close();
-});
-
-test.beforeEach(async ({ context }) => {
-  await context.addCookies(session);
-});
+/** Calls `report` with every page error and every console line that says hydration failed. */
+function watchForBreakage(page: Page, report: (problem: string) => void) {
+  page.on('pageerror', (error) => report(error.message));
+  page.on('console', (message) => {
+    if (['error', 'warning'].includes(message.type()) && BROKEN.test(message.text())) {
+      report(message.text());
+    }
+  });
+}
 
 /** Loads `path` in full `LOADS` times and returns what went wrong, each line naming its load. */
 async function loadRepeatedly(page: Page, path: string): Promise<string[]> {
   const problems: string[] = [];
   let load = 0;
-  page.on('pageerror', (error) => problems.push(`load ${load}: ${error.message}`));
-  page.on('console', (message) => {
-    if (['error', 'warning'].includes(message.type()) && BROKEN.test(message.text())) {
-      problems.push(`load ${load}: ${message.text()}`);
-    }
-  });
+  watchForBreakage(page, (problem) => problems.push(`load ${load}: ${problem}`));
   // The API docs page frames a separate document (the docs bundle), which the console does not
   // hydrate; an empty one in its place keeps twenty loads from waiting on the bundle each time.
-  await page.route('**/docs', (route) =>
+  await page.route((url) => url.pathname.endsWith('/docs'), (route) =>
     route.request().frame().parentFrame()
       ? route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>API docs</title>' })
       : route.fallback(),
@@ -77,3 +56,28 @@ for (const path of PAGES) {
     expect(problems, `${crashed} of ${LOADS} loads of ${path} failed to hydrate`).toEqual([]);
   });
 }
+
+test('a page whose hydration fails says so, offers a reload, and is caught by this spec', async ({ page }) => {
+  const problems: string[] = [];
+  watchForBreakage(page, (problem) => problems.push(problem));
+  // The server's page with its header cut out: the browser's render no longer matches it.
+  const broken = (url: URL) => url.pathname === '/tokens';
+  await page.route(broken, async (route) => {
+    if (route.request().resourceType() !== 'document') return route.fallback();
+    const response = await route.fetch();
+    const html = (await response.text()).replace(/<header[\s\S]*?<\/header>/, '');
+    await route.fulfill({ response, body: html });
+  });
+
+  await page.goto('/tokens');
+
+  const banner = page.getByTestId('crash-banner');
+  await expect(banner).toHaveText('Something went wrong — Reload');
+  await expect(banner).toHaveAttribute('role', 'alert');
+  await expect.poll(() => problems.length, { message: 'the failure reached the console' }).toBeGreaterThan(0);
+
+  await page.unroute(broken);
+  await banner.getByRole('link', { name: 'Reload' }).click();
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await expect(banner).toHaveCount(0);
+});

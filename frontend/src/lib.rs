@@ -2,6 +2,10 @@
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    // A panic leaves the page looking right but dead: besides logging it, say so on the page.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        app::crash::show_panic_banner();
+    }));
     leptos::mount::hydrate_body(app::App);
 }

@@ -555,6 +555,8 @@ pub fn choice(model: &ModelInfo) -> ModelChoice {
             .cloned()
             .collect(),
         defaults: default_params_for(model),
+        input_modalities: model.input_modalities.clone(),
+        supports_tools: model.supported_parameters.iter().any(|p| p == "tools"),
     }
 }
 

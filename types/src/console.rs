@@ -70,6 +70,12 @@ pub struct ModelChoice {
     pub parameters: Vec<String>,
     /// What picking the model adds to the version's parameters (never overwriting a set one).
     pub defaults: BTreeMap<String, serde_json::Value>,
+    /// What the model reads besides text (`image`, `file`, `audio`), as the catalog lists it.
+    #[serde(default)]
+    pub input_modalities: Vec<String>,
+    /// Whether the model takes tool definitions (function calling).
+    #[serde(default)]
+    pub supports_tools: bool,
 }
 
 /// What the editor opens with: the stored integration and its active version, or a blank form.

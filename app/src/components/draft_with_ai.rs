@@ -91,7 +91,7 @@ fn DraftForm(draft: RwSignal<VersionDraft>, model: String) -> impl IntoView {
                 <span class="font-medium text-slate-700">"Describe what this integration should do"</span>
                 <textarea
                     rows="4"
-                    class="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500 focus:outline-none"
+                    class="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-indigo-500"
                     placeholder="e.g. Summarize a sales lead into 3 bullet points given the company name and notes."
                     prop:value=move || brief.get()
                     on:input=move |ev| brief.set(event_target_value(&ev))

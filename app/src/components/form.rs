@@ -21,7 +21,7 @@ pub fn FieldError(errors: RwSignal<FieldErrors>, #[prop(into)] field: String) ->
 }
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm \
-                     focus:border-indigo-500 focus:outline-none disabled:bg-slate-100";
+                     focus:border-indigo-500 disabled:bg-slate-100";
 
 /// A one-line text input.
 #[component]

@@ -1,5 +1,5 @@
-//! The frame around every console page: sidebar navigation, a header with the page title, and the
-//! demo-mode banner when no OpenRouter key is configured.
+//! The frame around every console page: sidebar navigation (a menu button on narrow screens), a
+//! header with the page title, and the demo-mode banner when no OpenRouter key is configured.
 
 use gateway_types::{Admin, SystemStatus};
 use leptos::prelude::*;
@@ -57,7 +57,7 @@ pub fn Layout(
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {
-        <div class="flex min-h-screen" data-hydrated=move || hydrated.get().to_string()>
+        <div class="flex min-h-screen flex-col md:flex-row" data-hydrated=move || hydrated.get().to_string()>
             <Sidebar docs_served=Signal::derive(move || {
                 status.get().and_then(Result::ok).is_some_and(|s| s.api_docs_path.is_some())
             }) />
@@ -70,7 +70,7 @@ pub fn Layout(
                             .filter(|s| s.demo_mode)
                             .map(|_| view! {
                                 <div
-                                    class="border-b border-amber-200 bg-amber-50 px-6 py-2 text-sm text-amber-900"
+                                    class="border-b border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-900 md:px-6"
                                     data-testid="demo-banner"
                                 >
                                     "Demo mode: no OpenRouter key is configured, so answers come from the built-in simulator and cost nothing."
@@ -78,14 +78,15 @@ pub fn Layout(
                             })
                     }}
                 </Suspense>
-                <header class="flex flex-wrap items-center justify-between gap-4 border-b border-slate-200 bg-white px-6 py-4">
+                <header class="flex flex-wrap items-center justify-between gap-4 border-b border-slate-200 bg-white px-4 py-4 md:px-6">
                     <h1 class="text-xl font-semibold tracking-tight">{title}</h1>
-                    <div class="flex items-center gap-4">
+                    <div class="flex flex-wrap items-center gap-4">
                         {actions.map(|actions| actions())}
+                        <super::theme::ThemeToggle />
                         <crate::auth::SignedInBar admin />
                     </div>
                 </header>
-                <main class="flex-1 px-6 py-6">{children()}</main>
+                <main class="min-w-0 flex-1 px-4 py-6 md:px-6">{children()}</main>
             </div>
         </div>
     }
@@ -102,10 +103,38 @@ fn Sidebar(docs_served: Signal<bool>) -> impl IntoView {
             path == href || path.starts_with(&format!("{href}/"))
         }
     };
+    // Gray, not slate: the dark palette swaps slate's shades, and the sidebar is dark in both.
+    // Below `md` the list is a menu behind a button; following a link closes it again.
+    let open = RwSignal::new(false);
+    Effect::new(move |_| {
+        location.pathname.track();
+        open.set(false);
+    });
     view! {
-        <nav class="w-56 shrink-0 border-r border-slate-200 bg-slate-900 text-slate-100" aria-label="Console">
-            <div class="px-5 py-5 text-lg font-bold tracking-tight">"AI Gateway"</div>
-            <ul class="flex flex-col gap-1 px-3">
+        <nav class="shrink-0 bg-gray-900 text-gray-100 md:w-56 md:border-r md:border-gray-200" aria-label="Console">
+            <div class="flex items-center justify-between px-4 py-3 md:px-5 md:py-5">
+                <span class="text-lg font-bold tracking-tight">"AI Gateway"</span>
+                <button
+                    type="button"
+                    class="rounded-md border border-gray-600 px-3 py-1 text-sm hover:bg-gray-800 md:hidden"
+                    aria-controls="console-menu"
+                    aria-expanded=move || open.get().to_string()
+                    data-testid="menu-button"
+                    on:click=move |_| open.update(|open| *open = !*open)
+                >
+                    {move || if open.get() { "Close menu" } else { "Menu" }}
+                </button>
+            </div>
+            <ul
+                id="console-menu"
+                class=move || {
+                    if open.get() {
+                        "flex flex-col gap-1 px-3 pb-3"
+                    } else {
+                        "hidden flex-col gap-1 px-3 md:flex"
+                    }
+                }
+            >
                 {NAVIGATION
                     .into_iter()
                     .map(|(href, label)| {
@@ -115,9 +144,9 @@ fn Sidebar(docs_served: Signal<bool>) -> impl IntoView {
                                     href=href
                                     class=move || {
                                         if is_current(href) {
-                                            "block rounded-md bg-slate-700 px-3 py-2 text-sm font-medium text-white"
+                                            "block rounded-md bg-gray-700 px-3 py-2 text-sm font-medium text-gray-50"
                                         } else {
-                                            "block rounded-md px-3 py-2 text-sm text-slate-300 hover:bg-slate-800 hover:text-white"
+                                            "block rounded-md px-3 py-2 text-sm text-gray-300 hover:bg-gray-800 hover:text-gray-50"
                                         }
                                     }
                                     aria-current=move || is_current(href).then_some("page")

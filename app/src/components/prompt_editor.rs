@@ -46,7 +46,7 @@ pub fn PromptEditor(
                 <textarea
                     node_ref=textarea
                     aria-label="System prompt"
-                    class="min-h-64 w-full resize-y rounded-md border border-slate-300 p-3 font-mono text-sm focus:border-indigo-500 focus:outline-none"
+                    class="min-h-64 w-full resize-y rounded-md border border-slate-300 p-3 font-mono text-sm focus:border-indigo-500"
                     prop:value=move || value.get()
                     on:input=move |ev| on_change.run(event_target_value(&ev))
                 ></textarea>

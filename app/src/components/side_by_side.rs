@@ -150,7 +150,7 @@ pub fn SideBySide(
                 </span>
                 <button
                     type="button"
-                    class="ml-auto rounded-md bg-emerald-600 px-4 py-2 font-medium text-white hover:bg-emerald-500 disabled:opacity-50"
+                    class="ml-auto rounded-md bg-emerald-700 px-4 py-2 font-medium text-white hover:bg-emerald-600 disabled:opacity-50"
                     disabled=move || running() || count() < MIN_COLUMNS
                     on:click=run_all
                 >

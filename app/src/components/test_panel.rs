@@ -142,7 +142,7 @@ fn SingleRun(
             </select>
             <button
                 type="button"
-                class="ml-auto rounded-md bg-emerald-600 px-4 py-2 font-medium text-white hover:bg-emerald-500 disabled:opacity-50"
+                class="ml-auto rounded-md bg-emerald-700 px-4 py-2 font-medium text-white hover:bg-emerald-600 disabled:opacity-50"
                 disabled=move || view_of_run.running.get()
                 on:click=run
             >

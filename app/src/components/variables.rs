@@ -33,6 +33,8 @@ pub fn VariablesManager(
     };
     view! {
         <div>
+            // On a narrow screen the table scrolls in its own box, not the page.
+            <div class="relative overflow-x-auto">
             <table class="w-full text-sm" data-testid="variables">
                 <thead class="text-left text-xs uppercase text-slate-500">
                     <tr>
@@ -170,6 +172,7 @@ pub fn VariablesManager(
                     }}
                 </tbody>
             </table>
+            </div>
             <button
                 type="button"
                 class="mt-2 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-50"

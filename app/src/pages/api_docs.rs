@@ -4,10 +4,12 @@
 use leptos::prelude::*;
 
 use crate::components::layout::Layout;
+use crate::components::theme::Theme;
 
 #[component]
 pub fn ApiDocsPage() -> impl IntoView {
     let status = Resource::new(|| (), |()| crate::api::check_status());
+    let theme = Theme::get();
     view! {
         <Layout title="API docs">
             <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
@@ -15,10 +17,14 @@ pub fn ApiDocsPage() -> impl IntoView {
                     Ok(Some(path)) => view! {
                         <p class="mb-3 text-sm text-slate-600">
                             "Every public integration with its variables, and the OpenAI-compatible endpoints. "
-                            <a class="text-indigo-600 hover:underline" href=path.clone() target="_blank" rel="noopener">"Open in a new tab"</a>
+                            <a class="text-indigo-600 underline" href=path.clone() target="_blank" rel="noopener">"Open in a new tab"</a>
                         </p>
+                        // Only once hydrated does the page know its theme; the frame loads then, in it.
                         <iframe
-                            src=path
+                            src={
+                                let path = path.clone();
+                                move || theme.name().map(|name| format!("{path}?theme={name}"))
+                            }
                             title="AI Gateway API documentation"
                             class="h-[calc(100vh-12rem)] min-h-[32rem] w-full rounded-lg border border-slate-200 bg-white"
                         ></iframe>

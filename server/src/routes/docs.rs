@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -71,7 +72,56 @@ pub(crate) async fn document(State(gateway): State<Gateway>, docs: Shared) -> Re
     .into_response()
 }
 
-pub(crate) async fn page(State(gateway): State<Gateway>, docs: Shared) -> Response {
+/// The page's query: the console frames the docs with its own colour scheme, so that the frame
+/// matches the page around it whatever the deployment's default.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct PageQuery {
+    theme: Option<Theme>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Theme {
+    Light,
+    Dark,
+}
+
+/// What the Scalar bundle is configured with. Scalar's defaults would fetch fonts, report usage
+/// and offer its hosted services (AI chat, MCP, SDK generation); a self-hosted page talks to this
+/// server only.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScalarConfiguration {
+    url: String,
+    dark_mode: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    force_dark_mode_state: Option<Theme>,
+    hide_dark_mode_toggle: bool,
+    with_default_fonts: bool,
+    telemetry: bool,
+    show_developer_tools: &'static str,
+    agent: Disabled,
+    mcp: Disabled,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Disabled {
+    disabled: bool,
+}
+
+pub(crate) async fn page(
+    State(gateway): State<Gateway>,
+    docs: Shared,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    // The theme is the only field that can fail to parse.
+    let Ok(Query(query)) = query else {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "theme: must be `light` or `dark` when given.",
+        )
+        .into_response();
+    };
     if let Err(error) = ensure_api_enabled(&gateway) {
         return error.into_response();
     }
@@ -86,17 +136,32 @@ pub(crate) async fn page(State(gateway): State<Gateway>, docs: Shared) -> Respon
         )
         .into_response();
     }
-    let configuration = serde_json::json!({
-        "url": format!("{}/openapi.json", docs.prefix),
-        "darkMode": docs.config.dark_mode,
-        // Scalar's defaults would fetch fonts, report usage and offer its hosted services
-        // (AI chat, MCP, SDK generation); a self-hosted page talks to this server only.
-        "withDefaultFonts": false,
-        "telemetry": false,
-        "showDeveloperTools": "never",
-        "agent": { "disabled": true },
-        "mcp": { "disabled": true },
-    });
+    let dark = query
+        .theme
+        .map_or(docs.config.dark_mode, |theme| theme == Theme::Dark);
+    let configuration = ScalarConfiguration {
+        url: format!("{}/openapi.json", docs.prefix),
+        dark_mode: dark,
+        // Inside the console the console's toggle decides; Scalar's own would disagree with it.
+        force_dark_mode_state: query.theme,
+        hide_dark_mode_toggle: query.theme.is_some(),
+        with_default_fonts: false,
+        telemetry: false,
+        show_developer_tools: "never",
+        agent: Disabled { disabled: true },
+        mcp: Disabled { disabled: true },
+    };
+    let configuration = match serde_json::to_string(&configuration) {
+        Ok(json) => json,
+        Err(error) => {
+            tracing::error!(%error, "the API docs configuration could not be written");
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The API docs page failed.",
+            )
+            .into_response();
+        }
+    };
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -104,7 +169,7 @@ pub(crate) async fn page(State(gateway): State<Gateway>, docs: Shared) -> Respon
          <script>{BEFORE_BUNDLE}</script>\n\
          <script id=\"api-reference\" data-configuration='{}'></script>\n\
          <script src=\"/{SCALAR_BUNDLE}\"></script>\n</body>\n</html>\n",
-        attribute_safe(&configuration.to_string()),
+        attribute_safe(&configuration),
     );
     let mut response = Html(html).into_response();
     response.headers_mut().insert(

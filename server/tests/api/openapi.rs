@@ -211,6 +211,46 @@ async fn the_docs_page_loads_the_bundle_from_this_server_only() {
 }
 
 #[tokio::test]
+async fn the_docs_page_takes_the_console_theme_and_refuses_another_word() {
+    let site = std::env::temp_dir().join(format!("site-{}", uuid::Uuid::new_v4()));
+    let app = spawn_app_with(TestDatabase::sqlite(), |c| c.site_root = site.clone()).await;
+    let bundle = site.join("vendor/scalar/api-reference.js");
+    std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
+    std::fs::write(&bundle, "/* bundle */").unwrap();
+
+    // The deployment's default (dark), with Scalar's own toggle.
+    let html = app.get("/api/ai/docs").await.text().await.unwrap();
+    assert!(html.contains(r#""darkMode":true"#), "{html}");
+    assert!(!html.contains("forceDarkModeState"), "{html}");
+    assert!(html.contains(r#""hideDarkModeToggle":false"#), "{html}");
+    // Framed by the console: its theme, fixed.
+    let html = app
+        .get("/api/ai/docs?theme=light")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#""darkMode":false"#), "{html}");
+    assert!(html.contains(r#""forceDarkModeState":"light""#), "{html}");
+    assert!(html.contains(r#""hideDarkModeToggle":true"#), "{html}");
+    let html = app
+        .get("/api/ai/docs?theme=dark")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#""forceDarkModeState":"dark""#), "{html}");
+    for hostile in ["theme=purple", "theme=", "theme=%00", "theme=DARK"] {
+        let refused = app.get(&format!("/api/ai/docs?{hostile}")).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{hostile}");
+        let reason = refused.text().await.unwrap();
+        assert!(reason.contains("theme"), "{hostile}: {reason}");
+    }
+    app.shutdown().await;
+    std::fs::remove_dir_all(site).unwrap();
+}
+
+#[tokio::test]
 async fn docs_can_be_switched_off_by_configuration() {
     let app = spawn_app_with(TestDatabase::sqlite(), |c| c.docs.enabled = false).await;
     assert_docs_absent(&app).await;
