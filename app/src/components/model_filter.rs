@@ -168,7 +168,7 @@ pub fn find(
     let best = found.iter().map(|(score, _)| *score).max().unwrap_or(0);
     found.retain(|(score, _)| score.saturating_mul(2) >= best);
     // Stable sorts: ties keep the better match, then the catalog's order.
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
     match sort {
         Sort::Relevance => {}
         Sort::Price => found.sort_by(|(_, a), (_, b)| {
@@ -181,10 +181,8 @@ pub fn find(
             let (a, b) = (price(a), price(b));
             a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1))
         }),
-        Sort::Context => found.sort_by(|(_, a), (_, b)| b.context_length.cmp(&a.context_length)),
-        Sort::Name => {
-            found.sort_by(|(_, a), (_, b)| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
-        }
+        Sort::Context => found.sort_by_key(|(_, m)| std::cmp::Reverse(m.context_length)),
+        Sort::Name => found.sort_by_cached_key(|(_, m)| m.name.to_lowercase()),
     }
     found
         .into_iter()
