@@ -135,15 +135,17 @@ crate::on_each_engine!(
         let live = t.gateway.snapshot();
         let bare = live.integration("bare").unwrap();
         assert_eq!(bare.version.draft.models, DEFAULT_MODELS);
-        // Created from a document without models; a model given is kept.
-        let document = Manifest::from_json(
+        // Applied from Rust without models; a model given is kept. (A JSON document must name
+        // its models: `from_json` reports an empty list with every other problem at once.)
+        let mut document = Manifest::from_json(
             &json!({"integrations": [
-                manifest_entry("from-file", &[]),
+                manifest_entry("from-file", &["openai/gpt-4o"]),
                 manifest_entry("chosen", &["openai/gpt-4o"]),
             ]})
             .to_string(),
         )
         .unwrap();
+        document.integrations[0].version.models.clear();
         t.gateway.apply_integrations(&document, None).await.unwrap();
         let live = t.gateway.snapshot();
         assert_eq!(

@@ -340,7 +340,18 @@ async fn every_body_field_is_typed_and_unknown_ones_are_named() {
     // The document states the same fields and no others.
     let document: Value = app.get("/api/ai/openapi.json").await.json().await.unwrap();
     for (route, fields) in [
-        ("chat", vec!["args", "messages", "options", "stream"]),
+        (
+            "chat",
+            vec![
+                "args",
+                "messages",
+                "options",
+                "parallel_tool_calls",
+                "stream",
+                "tool_choice",
+                "tools",
+            ],
+        ),
         (
             "converse",
             vec!["args", "conversation_id", "message", "options", "stream"],
