@@ -10,6 +10,8 @@ pub const TEST_RUN_PATH: &str = "/console/test-run";
 /// Where the invocations grid's CSV export is downloaded from, with the grid's filters as the
 /// query string (`InvocationQuery::to_query_string`).
 pub const INVOCATIONS_CSV_PATH: &str = "/console/invocations.csv";
+/// The same export as `{"invocations": [{…}, …]}`.
+pub const INVOCATIONS_JSON_PATH: &str = "/console/invocations.json";
 
 /// The deployment's version, database engine and reachability.
 #[server]

@@ -38,14 +38,19 @@ impl Gateway {
         integrations(self.store()).await
     }
 
-    /// Every row the query matches (its page aside) as CSV with a header line; with
-    /// `exchanges`, each row's kept prompt and answer in two more columns.
+    /// Every row the query matches (its page aside), in the grid's order, as CSV with a header
+    /// line or as the JSON document `{"invocations": [{…}, …]}`; with `exchanges`, each row's kept
+    /// prompt and answer too.
     pub async fn export_invocations(
         &self,
         query: &InvocationQuery,
-        exchanges: bool,
+        export: Export,
     ) -> Result<String> {
-        export_csv(self.store(), query, exchanges).await
+        let rows = export_rows(self.store(), query, export.exchanges).await?;
+        Ok(match export.format {
+            ExportFormat::Csv => csv(&rows, export.exchanges),
+            ExportFormat::Json => json(&rows),
+        })
     }
 
     /// Stores the document's rows; rows whose id is already stored are skipped and counted apart.
@@ -608,7 +613,30 @@ const CSV_HEADER: [&str; 19] = [
     "error_message",
 ];
 
-pub async fn export_csv(store: &Store, query: &InvocationQuery, exchanges: bool) -> Result<String> {
+/// How an export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// A header line and one line per row, for spreadsheets.
+    #[default]
+    Csv,
+    /// `{"invocations": [{…}, …]}`, each row as the invocation detail shows it.
+    Json,
+}
+
+/// What an export writes besides the rows the query matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Export {
+    pub format: ExportFormat,
+    /// Adds each row's kept prompt and answer.
+    pub exchanges: bool,
+}
+
+async fn export_rows(
+    store: &Store,
+    query: &InvocationQuery,
+    exchanges: bool,
+) -> Result<Vec<InvocationDetail>> {
     let filters = Filters::parse(query)?;
     let mut sql = Sql::new(
         store,
@@ -620,19 +648,28 @@ pub async fn export_csv(store: &Store, query: &InvocationQuery, exchanges: bool)
     );
     filters.push_where(&mut sql);
     sql.push(&order_by(query));
+    let statement = sql.query();
+    let mut rows = statement.fetch(store.pool());
+    let mut details = Vec::new();
+    while let Some(row) = rows.try_next().await.context("exporting invocations")? {
+        details.push(if exchanges {
+            read_detail_with_exchange(&row)?
+        } else {
+            read_detail(&row)?
+        });
+    }
+    Ok(details)
+}
+
+/// The rows as CSV: a header line, then one line per row, with the prompt and answer columns
+/// when `exchanges` asked for them.
+fn csv(rows: &[InvocationDetail], exchanges: bool) -> String {
     let mut csv = CSV_HEADER.join(",");
     if exchanges {
         csv.push_str(",prompt,answer");
     }
     csv.push_str("\r\n");
-    let statement = sql.query();
-    let mut rows = statement.fetch(store.pool());
-    while let Some(row) = rows.try_next().await.context("exporting invocations")? {
-        let d = if exchanges {
-            read_detail_with_exchange(&row)?
-        } else {
-            read_detail(&row)?
-        };
+    for d in rows {
         let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
         let line = [
             csv_text(&format!(
@@ -672,7 +709,16 @@ pub async fn export_csv(store: &Store, query: &InvocationQuery, exchanges: bool)
         }
         csv.push_str("\r\n");
     }
-    Ok(csv)
+    csv
+}
+
+/// The rows as `{"invocations": [{…}, …]}`.
+fn json(rows: &[InvocationDetail]) -> String {
+    #[derive(serde::Serialize)]
+    struct Document<'a> {
+        invocations: &'a [InvocationDetail],
+    }
+    crate::error::to_json(&Document { invocations: rows })
 }
 
 /// A text cell: quoted when it holds a separator, quote or line break; a leading `=`, `+`, `-`,

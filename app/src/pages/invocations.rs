@@ -86,13 +86,8 @@ pub fn InvocationsPage() -> impl IntoView {
         |(q, _)| list_invocations(serde_json::to_value(q).unwrap_or_default()),
     );
     let integrations = Resource::new(|| (), |()| invoked_integrations());
-    let export_href = move || {
-        format!(
-            "{}?{}",
-            crate::api::INVOCATIONS_CSV_PATH,
-            query().to_query_string()
-        )
-    };
+    let export_href = move |path: &str| format!("{path}?{}", query().to_query_string());
+    let csv_href = move || export_href(crate::api::INVOCATIONS_CSV_PATH);
 
     // Effects run only in the browser, so the server never starts a timer.
     Effect::new(move |_| {
@@ -141,19 +136,29 @@ pub fn InvocationsPage() -> impl IntoView {
                     "Auto-refresh (5 s)"
                 </label>
                 <a
-                    href=export_href
+                    href=csv_href
                     download=""
                     class="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50"
                 >
                     "Export CSV"
                 </a>
                 <a
-                    href=move || format!("{}&exchanges=true", export_href())
+                    href=move || format!("{}&exchanges=true", csv_href())
                     download=""
                     title="Adds the prompt and answer columns, for integrations that keep them"
                     class="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50"
                 >
                     "Export with prompts"
+                </a>
+                <a
+                    href=move || {
+                        format!("{}&exchanges=true", export_href(crate::api::INVOCATIONS_JSON_PATH))
+                    }
+                    download=""
+                    title="Every matching row as JSON, with the prompt and answer where kept"
+                    class="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50"
+                >
+                    "Export JSON"
                 </a>
             }.into_any())
         >

@@ -3,6 +3,7 @@
 //! exported when asked and deleted once their retention ends.
 
 use futures::StreamExt;
+use gateway::invocations::{Export, ExportFormat};
 use gateway::telemetry::{MAX_EXCHANGE_BYTES, prune_exchanges};
 use gateway::types::{InvocationExchange, InvocationQuery};
 use gateway::{Call, ChatMessage, StreamItem, now_ms};
@@ -216,10 +217,24 @@ crate::on_each_engine!(
         }
         flush(&t.gateway).await;
         let query = InvocationQuery::default();
-        let plain = t.gateway.export_invocations(&query, false).await.unwrap();
+        let plain = t
+            .gateway
+            .export_invocations(&query, Export::default())
+            .await
+            .unwrap();
         assert!(!plain.contains("prompt,answer"), "{plain}");
         assert!(!plain.contains("quoted"), "{plain}");
-        let full = t.gateway.export_invocations(&query, true).await.unwrap();
+        let full = t
+            .gateway
+            .export_invocations(
+                &query,
+                Export {
+                    exchanges: true,
+                    ..Export::default()
+                },
+            )
+            .await
+            .unwrap();
         let mut lines = full.lines();
         assert!(
             lines
@@ -235,6 +250,69 @@ crate::on_each_engine!(
         assert!(kept_line.contains("assistant"), "{kept_line}");
         let unkept_line = full.lines().find(|l| l.contains(",unkept,")).unwrap();
         assert!(unkept_line.ends_with(",,"), "{unkept_line}");
+        t
+    }
+);
+
+crate::on_each_engine!(
+    the_json_export_holds_every_matching_row_and_its_exchange_when_asked,
+    |t: TestGateway| async move {
+        t.integration("exported", keeping(1)).await;
+        t.integration("unkept", |_, _| {}).await;
+        for slug in ["exported", "unkept"] {
+            t.gateway
+                .invoke(slug, args(json!({"question": "json \"quoted\"\u{1F600}"})))
+                .await
+                .unwrap();
+        }
+        flush(&t.gateway).await;
+        let export = |exchanges| Export {
+            format: ExportFormat::Json,
+            exchanges,
+        };
+        let only_kept = InvocationQuery {
+            integration: Some("exported".to_owned()),
+            ..InvocationQuery::default()
+        };
+        let plain: Value = serde_json::from_str(
+            &t.gateway
+                .export_invocations(&only_kept, export(false))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let rows = plain["invocations"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{plain}");
+        assert_eq!(rows[0]["integration_slug"], "exported");
+        assert_eq!(rows[0]["status"], "ok");
+        assert!(rows[0]["exchange"].is_null(), "{plain}");
+
+        let full: Value = serde_json::from_str(
+            &t.gateway
+                .export_invocations(&InvocationQuery::default(), export(true))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let rows = full["invocations"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{full}");
+        let kept = rows
+            .iter()
+            .find(|r| r["integration_slug"] == "exported")
+            .unwrap();
+        let prompt = kept["exchange"]["prompt"].as_str().unwrap();
+        assert!(prompt.contains("\u{1F600}"), "{prompt}");
+        assert!(
+            kept["exchange"]["answer"]
+                .as_str()
+                .unwrap()
+                .contains("assistant")
+        );
+        let unkept = rows
+            .iter()
+            .find(|r| r["integration_slug"] == "unkept")
+            .unwrap();
+        assert!(unkept["exchange"].is_null(), "{full}");
         t
     }
 );

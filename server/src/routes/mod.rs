@@ -108,6 +108,10 @@ pub(crate) fn router(gateway: Gateway, leptos_options: LeptosOptions, config: &C
             post(test_run::test_run).layer(DefaultBodyLimit::max(API_BODY_LIMIT)),
         )
         .route(app::api::INVOCATIONS_CSV_PATH, get(invocations::export_csv))
+        .route(
+            app::api::INVOCATIONS_JSON_PATH,
+            get(invocations::export_json),
+        )
         .layer(axum::middleware::from_fn_with_state(
             console::TrustedOrigins::new(config),
             console::reject_cross_origin,

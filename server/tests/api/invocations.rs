@@ -44,11 +44,16 @@ async fn seed(app: &TestApp) {
 }
 
 async fn export(app: &TestApp, cookie: Option<&str>, query: &str) -> reqwest::Response {
-    let mut request = app.client.get(format!(
-        "{}{}?{query}",
-        app.address,
-        app::api::INVOCATIONS_CSV_PATH
-    ));
+    export_at(app, app::api::INVOCATIONS_CSV_PATH, cookie, query).await
+}
+
+async fn export_at(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    query: &str,
+) -> reqwest::Response {
+    let mut request = app.client.get(format!("{}{path}?{query}", app.address));
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
     }
@@ -81,13 +86,18 @@ async fn list(app: &TestApp, cookie: &str, query: Value) -> reqwest::Response {
 #[tokio::test]
 async fn the_export_needs_a_signed_in_admin() {
     let app = spawn_app().await;
-    let response = export(&app, None, "").await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let body: Value = response.json().await.unwrap();
-    assert!(
-        body["message"].as_str().unwrap().contains("Sign in"),
-        "{body}"
-    );
+    for path in [
+        app::api::INVOCATIONS_CSV_PATH,
+        app::api::INVOCATIONS_JSON_PATH,
+    ] {
+        let response = export_at(&app, path, None, "").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains("Sign in"),
+            "{body}"
+        );
+    }
     app.shutdown().await;
 }
 
@@ -142,6 +152,36 @@ async fn the_export_adds_kept_prompts_and_answers_when_asked() {
     assert!(odd.len() < 70_000, "{}", odd.len());
     let unkept = lines.iter().find(|l| l.contains(",unkept,")).unwrap();
     assert!(unkept.ends_with(",,"), "{unkept}");
+
+    let json = export_at(
+        &app,
+        app::api::INVOCATIONS_JSON_PATH,
+        Some(&cookie),
+        "direction=desc&exchanges=true",
+    )
+    .await;
+    assert_eq!(json.status(), StatusCode::OK);
+    assert_eq!(json.headers()["content-type"], "application/json");
+    let document: Value = json.json().await.unwrap();
+    let rows = document["invocations"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{document}");
+    let row = |slug: &str| rows.iter().find(|r| r["integration_slug"] == slug).unwrap();
+    let prompt = row("kept")["exchange"]["prompt"].as_str().unwrap();
+    assert!(prompt.contains("Where is Lisbon?"), "{prompt}");
+    assert!(row("unkept")["exchange"].is_null());
+    let unasked = export_at(
+        &app,
+        app::api::INVOCATIONS_JSON_PATH,
+        Some(&cookie),
+        "integration=kept",
+    )
+    .await;
+    let document: Value = unasked.json().await.unwrap();
+    assert_eq!(document["invocations"].as_array().unwrap().len(), 1);
+    assert!(
+        document["invocations"][0]["exchange"].is_null(),
+        "{document}"
+    );
 
     let bad = export(&app, Some(&cookie), "exchanges=perhaps").await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
