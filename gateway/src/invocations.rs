@@ -46,11 +46,7 @@ impl Gateway {
         query: &InvocationQuery,
         export: Export,
     ) -> Result<String> {
-        let rows = export_rows(self.store(), query, export.exchanges).await?;
-        Ok(match export.format {
-            ExportFormat::Csv => csv(&rows, export.exchanges),
-            ExportFormat::Json => json(&rows),
-        })
+        self::export(self.store(), query, export).await
     }
 
     /// Stores the document's rows; rows whose id is already stored are skipped and counted apart.
@@ -630,6 +626,14 @@ pub struct Export {
     pub format: ExportFormat,
     /// Adds each row's kept prompt and answer.
     pub exchanges: bool,
+}
+
+pub async fn export(store: &Store, query: &InvocationQuery, export: Export) -> Result<String> {
+    let rows = export_rows(store, query, export.exchanges).await?;
+    Ok(match export.format {
+        ExportFormat::Csv => csv(&rows, export.exchanges),
+        ExportFormat::Json => json(&rows),
+    })
 }
 
 async fn export_rows(

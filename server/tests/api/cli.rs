@@ -365,7 +365,7 @@ async fn importing_invocations_stores_each_row_once_and_refuses_a_bad_document_w
     );
 
     let store = gateway::Store::connect(database.url()).await.unwrap();
-    let csv = gateway::invocations::export_csv(&store, &Default::default(), false)
+    let csv = gateway::invocations::export(&store, &Default::default(), Default::default())
         .await
         .unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
