@@ -1,7 +1,7 @@
 //! The invocations grid read back from the store: filters, search, sort, pages, Σ totals over
 //! every matching row, inclusive date ranges, the chart, one call's detail and the CSV export.
 
-use gateway::invocations::{self, InvocationImport};
+use gateway::invocations::{self, Export, InvocationImport};
 use gateway::types::{
     BucketSize, InvocationQuery, InvocationSort, InvocationStatus, NanoUsd, SortDirection,
 };
@@ -255,7 +255,7 @@ crate::on_each_engine!(
                 other => panic!("{q:?} gave {other:?}"),
             }
             assert!(matches!(
-                invocations::export_csv(&store, &q, false).await,
+                invocations::export(&store, &q, Export::default()).await,
                 Err(Error::Invalid(_))
             ));
         }
@@ -360,7 +360,7 @@ crate::on_each_engine!(
             Err(Error::NotFound("invocation"))
         ));
 
-        let csv = invocations::export_csv(&store, &InvocationQuery::default(), false)
+        let csv = invocations::export(&store, &InvocationQuery::default(), Export::default())
             .await
             .unwrap();
         let lines: Vec<&str> = csv.lines().collect();
@@ -388,7 +388,7 @@ crate::on_each_engine!(
             page: 2,
             ..InvocationQuery::default()
         };
-        let csv = invocations::export_csv(&store, &query, false)
+        let csv = invocations::export(&store, &query, Export::default())
             .await
             .unwrap();
         let costs: Vec<&str> = csv
